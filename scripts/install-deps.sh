@@ -1,0 +1,45 @@
+#!/bin/sh
+# Installs the Debian 12 packages matflow needs to build, test and run its demo.
+# Idempotent: packages already present are left alone; runs apt-get only when
+# something is missing. Must run as root (or with everything already installed).
+set -eu
+
+PKGS="make gcc clang libclang-rt-14-dev pkg-config
+libevent-dev uthash-dev libyaml-dev libjansson-dev libsqlite3-dev libssl-dev
+libcmocka-dev openvswitch-switch openvswitch-common iproute2 ethtool tshark
+python3 procps ca-certificates"
+
+missing=""
+for p in $PKGS; do
+    if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+        missing="$missing $p"
+    fi
+done
+
+if [ -z "$missing" ]; then
+    echo "install-deps: all packages present"
+    exit 0
+fi
+
+if [ "$(id -u)" != 0 ]; then
+    echo "install-deps: missing packages:$missing" >&2
+    echo "install-deps: run as root to install them" >&2
+    exit 1
+fi
+
+echo "install-deps: installing:$missing"
+export DEBIAN_FRONTEND=noninteractive
+# tshark asks whether non-root users may capture; answer no without a prompt.
+echo "wireshark-common wireshark-common/install-setuid boolean false" | debconf-set-selections 2>/dev/null || true
+# Package scripts must not start system daemons (OVS would take port 6653).
+policy=/usr/sbin/policy-rc.d
+made_policy=0
+if [ ! -e "$policy" ]; then
+    printf '#!/bin/sh\nexit 101\n' > "$policy"
+    chmod 755 "$policy"
+    made_policy=1
+fi
+trap '[ "$made_policy" = 1 ] && rm -f "$policy"' EXIT
+apt-get update -q
+# shellcheck disable=SC2086
+apt-get install -y -q --no-install-recommends $missing
