@@ -1,0 +1,211 @@
+/* matflowctl - asks a running matflowd about its switches and counters
+ * through the control socket, and prints the answer as text or JSON. */
+#include <errno.h>
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#define DEFAULT_API "/run/matflow/matflowd.sock"
+#define MAX_ANSWER (64u << 20)
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: matflowctl [--api PATH] [--json] COMMAND\n\n"
+            "commands:\n"
+            "  switches   connected switches: dpid, address, ports, counters\n"
+            "  stats      controller counters, refused messages and frames by reason\n\n"
+            "  --api PATH   matflowd's control socket (default %s)\n"
+            "  --json       print the daemon's JSON instead of text\n",
+            DEFAULT_API);
+}
+
+/* Sends one command and returns the whole answer (malloc'd), or NULL. */
+static char *ask(const char *path, const char *cmd)
+{
+    struct sockaddr_un sun = {.sun_family = AF_UNIX};
+    if (strlen(path) >= sizeof sun.sun_path) {
+        fprintf(stderr, "matflowctl: socket path too long: %s\n", path);
+        return NULL;
+    }
+    strcpy(sun.sun_path, path);
+    int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+    if (fd < 0 || connect(fd, (struct sockaddr *)&sun, sizeof sun) != 0) {
+        fprintf(stderr, "matflowctl: cannot reach matflowd at %s: %s\n", path, strerror(errno));
+        if (fd >= 0) {
+            close(fd);
+        }
+        return NULL;
+    }
+    struct timeval tv = {10, 0};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    char line[64];
+    int n = snprintf(line, sizeof line, "%s\n", cmd);
+    if (write(fd, line, (size_t)n) != n) {
+        fprintf(stderr, "matflowctl: write to %s failed: %s\n", path, strerror(errno));
+        close(fd);
+        return NULL;
+    }
+    size_t len = 0, cap = 65536;
+    char *buf = malloc(cap);
+    for (;;) {
+        if (!buf) {
+            close(fd);
+            return NULL;
+        }
+        ssize_t r = read(fd, buf + len, cap - len - 1);
+        if (r < 0) {
+            fprintf(stderr, "matflowctl: read from %s failed: %s\n", path, strerror(errno));
+            free(buf);
+            close(fd);
+            return NULL;
+        }
+        if (r == 0) {
+            break;
+        }
+        len += (size_t)r;
+        if (cap - len < 2) {
+            if (cap >= MAX_ANSWER) {
+                break;
+            }
+            char *nb = realloc(buf, cap * 2);
+            if (!nb) {
+                free(buf);
+            }
+            buf = nb;
+            cap *= 2;
+        }
+    }
+    close(fd);
+    buf[len] = '\0';
+    return buf;
+}
+
+static const char *str(json_t *o, const char *key)
+{
+    const char *s = json_string_value(json_object_get(o, key));
+    return s ? s : "";
+}
+
+static long long num(json_t *o, const char *key)
+{
+    return (long long)json_integer_value(json_object_get(o, key));
+}
+
+static void print_ports(json_t *ports)
+{
+    size_t i;
+    json_t *p;
+    printf("    ports:");
+    json_array_foreach(ports, i, p) {
+        long long no = num(p, "port_no");
+        bool up = json_is_true(json_object_get(p, "link_up")) &&
+                  json_is_true(json_object_get(p, "admin_up"));
+        if (no == 0xfffffffeLL) {
+            printf(" LOCAL(%s%s)", str(p, "name"), up ? "" : ",down");
+        } else {
+            printf(" %lld(%s%s)", no, str(p, "name"), up ? "" : ",down");
+        }
+    }
+    printf("\n");
+}
+
+static void print_switches(json_t *doc)
+{
+    json_t *list = json_object_get(doc, "switches");
+    printf("%-16s  %-21s  %-13s  %5s  %-20s  %8s  %8s  %6s\n", "DPID", "ADDRESS", "STATE", "PORTS",
+           "CONNECTED SINCE", "MSGS IN", "MSGS OUT", "ERRORS");
+    size_t i;
+    json_t *s;
+    json_array_foreach(list, i, s) {
+        printf("%-16s  %-21s  %-13s  %5lld  %-20s  %8lld  %8lld  %6lld\n",
+               *str(s, "dpid") ? str(s, "dpid") : "-", str(s, "address"), str(s, "state"),
+               num(s, "n_ports"), str(s, "connected_since"), num(s, "msgs_in"),
+               num(s, "msgs_out"), num(s, "errors_in") + num(s, "errors_out"));
+        print_ports(json_object_get(s, "ports"));
+    }
+    printf("%zu switch connection(s)\n", json_array_size(list));
+}
+
+static void print_reasons(const char *title, json_t *o)
+{
+    const char *key;
+    json_t *v;
+    long long total = 0;
+    json_object_foreach(o, key, v) {
+        total += (long long)json_integer_value(v);
+    }
+    printf("%s: %lld\n", title, total);
+    json_object_foreach(o, key, v) {
+        if (json_integer_value(v)) {
+            printf("  %-28s %lld\n", key, (long long)json_integer_value(v));
+        }
+    }
+}
+
+static void print_stats(json_t *doc)
+{
+    const char *keys[] = {"switches_connected", "connections_open", "connections_total",
+                          "messages_in", "messages_out", "packet_ins"};
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+        printf("%-22s %lld\n", keys[i], num(doc, keys[i]));
+    }
+    print_reasons("rejected messages", json_object_get(doc, "rejected_messages"));
+    print_reasons("rejected frames", json_object_get(doc, "rejected_frames"));
+}
+
+int main(int argc, char **argv)
+{
+    const char *api = DEFAULT_API, *cmd = NULL;
+    bool as_json = false;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--json")) {
+            as_json = true;
+        } else if (!strcmp(argv[i], "--api") && i + 1 < argc && argv[i + 1][0]) {
+            api = argv[++i];
+        } else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            usage(stdout);
+            return 0;
+        } else if (argv[i][0] != '-' && !cmd &&
+                   (!strcmp(argv[i], "switches") || !strcmp(argv[i], "stats"))) {
+            cmd = argv[i];
+        } else {
+            fprintf(stderr, "matflowctl: unexpected argument '%s'\n", argv[i]);
+            usage(stderr);
+            return 2;
+        }
+    }
+    if (!cmd) {
+        fprintf(stderr, "matflowctl: no command given\n");
+        usage(stderr);
+        return 2;
+    }
+    char *answer = ask(api, cmd);
+    if (!answer) {
+        return 1;
+    }
+    json_error_t jerr;
+    json_t *doc = json_loads(answer, 0, &jerr);
+    free(answer);
+    if (!doc || json_object_get(doc, "error")) {
+        fprintf(stderr, "matflowctl: bad answer from matflowd: %s\n",
+                doc ? str(doc, "error") : jerr.text);
+        json_decref(doc);
+        return 1;
+    }
+    if (as_json) {
+        json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_SORT_KEYS);
+        printf("\n");
+    } else if (!strcmp(cmd, "switches")) {
+        print_switches(doc);
+    } else {
+        print_stats(doc);
+    }
+    json_decref(doc);
+    return 0;
+}

@@ -1,0 +1,301 @@
+/* handshake.c - from TCP accept to a ready switch: version negotiation,
+ * FEATURES, the dpid registry (and who wins when two connections claim one
+ * dpid), DESC and PORT_DESC; and the port table kept afterwards. */
+#include "core/core_internal.h"
+
+#include <event2/event.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/log.h"
+
+#define MOD "switch"
+
+static void on_handshake_timeout(evutil_socket_t fd, short what, void *arg)
+{
+    struct mf_switch *sw = arg;
+    if (sw->info.state == SW_READY) {
+        return;
+    }
+    core_count_reject(sw->core, CORE_REJECT_HANDSHAKE_TIMEOUT);
+    LOG_WRN(MOD, "%s: handshake not complete after %.1f s (state %s), closing", sw->info.address,
+            sw->core->opts.handshake_timeout_s, sw_state_name(sw->info.state));
+    channel_close(sw, false);
+}
+
+void handshake_start(struct mf_switch *sw)
+{
+    struct of_msg m = {.kind = OF_HELLO};
+    m.u.hello.has_bitmap = true;
+    m.u.hello.version_bitmap = 1u << OF_VERSION_1_3;
+    sw_send(sw, &m);
+    double t = sw->core->opts.handshake_timeout_s;
+    struct timeval tv = {(time_t)t, (suseconds_t)((t - (time_t)t) * 1e6)};
+    sw->handshake_timer = event_new(sw->core->base, -1, 0, on_handshake_timeout, sw);
+    event_add(sw->handshake_timer, &tv);
+}
+
+/* Refuses the peer's HELLO: the spec asks for an ASCII explanation. The
+ * reply uses the lower of the two versions so that the peer can read it. */
+static void hello_failed(struct mf_switch *sw, uint8_t peer_version, const char *why)
+{
+    core_count_reject(sw->core, CORE_REJECT_HELLO_FAILED);
+    LOG_RL(LOG_WARN, MOD, "%s: version negotiation failed: %s", sw->info.address, why);
+    struct of_msg m = {.kind = OF_ERROR};
+    m.u.error.type = OFPET_HELLO_FAILED;
+    m.u.error.code = 0; /* OFPHFC_INCOMPATIBLE */
+    m.u.error.data = (const uint8_t *)why;
+    m.u.error.data_len = strlen(why);
+    struct obuf *tx = &sw->core->tx;
+    obuf_clear(tx);
+    if (of_encode(OF_VERSION_1_3, &m, tx) == 0) {
+        if (peer_version < OF_VERSION_1_3 && peer_version > 0) {
+            tx->data[0] = peer_version; /* ERROR has one layout in every version */
+        }
+        sw->info.errors_out++;
+        channel_send_raw(sw, tx->data, tx->len);
+    }
+    channel_close(sw, true);
+}
+
+static void on_hello(struct mf_switch *sw, const uint8_t *raw, size_t len)
+{
+    struct of_msg m;
+    uint8_t peer = raw[0];
+    if (of_decode(raw, len, &m) != 0) {
+        hello_failed(sw, peer, "malformed HELLO");
+        return;
+    }
+    bool ok = m.u.hello.has_bitmap ? (m.u.hello.version_bitmap & (1u << OF_VERSION_1_3)) != 0
+                                   : peer >= OF_VERSION_1_3;
+    if (!ok) {
+        hello_failed(sw, peer, "matflow speaks OpenFlow 1.3 (0x04) only");
+        return;
+    }
+    sw->info.version = OF_VERSION_1_3;
+    sw->info.state = SW_FEATURES_WAIT;
+    struct of_msg fr = {.kind = OF_FEATURES_REQUEST};
+    sw_send(sw, &fr);
+}
+
+void handshake_first_message(struct mf_switch *sw, const uint8_t *raw, size_t len)
+{
+    if (raw[1] != 0 /* OFPT_HELLO in every version */) {
+        hello_failed(sw, raw[0], "first message is not HELLO");
+        return;
+    }
+    on_hello(sw, raw, len);
+}
+
+/* Continues after FEATURES once the dpid is ours. */
+static void request_config_and_ports(struct mf_switch *sw)
+{
+    struct mf_core *core = sw->core;
+    HASH_ADD(hh, core->by_dpid, info.dpid, sizeof(uint64_t), sw);
+    sw->info.state = SW_PORTS_WAIT;
+    struct of_msg m = {.kind = OF_SET_CONFIG};
+    m.u.config.flags = 0;
+    m.u.config.miss_send_len = OFPCML_NO_BUFFER;
+    sw_send(sw, &m);
+    struct of_msg d = {.kind = OF_MULTIPART_REQUEST};
+    d.u.mp_request.mp_type = OFMP_DESC;
+    sw_send(sw, &d);
+    struct of_msg p = {.kind = OF_MULTIPART_REQUEST};
+    p.u.mp_request.mp_type = OFMP_PORT_DESC;
+    sw_send(sw, &p);
+}
+
+static void on_conflict_timeout(evutil_socket_t fd, short what, void *arg)
+{
+    struct mf_switch *sw = arg;
+    struct mf_switch *old = sw->holder;
+    if (!old) {
+        return;
+    }
+    LOG_WRN(MOD, "dpid %016llx taken over by %s: previous connection %s did not answer",
+            (unsigned long long)sw->info.dpid, sw->info.address, old->info.address);
+    core_count_reject(sw->core, CORE_REJECT_ECHO_TIMEOUT);
+    channel_close(old, false); /* handshake_on_close(old) lets us continue */
+}
+
+/* A second connection claims a registered dpid. The holder gets an echo:
+ * if it answers, the newcomer is refused; if not, the newcomer takes over.
+ * An impostor can thus never evict a live switch. */
+static void challenge_holder(struct mf_switch *sw, struct mf_switch *old)
+{
+    if (old->challenger) {
+        core_count_reject(sw->core, CORE_REJECT_DPID_CONFLICT);
+        LOG_WRN(MOD, "refused connection from %s claiming dpid %016llx (already being checked)",
+                sw->info.address, (unsigned long long)sw->info.dpid);
+        channel_close(sw, false);
+        return;
+    }
+    sw->info.state = SW_CONFLICT_WAIT;
+    sw->holder = old;
+    old->challenger = sw;
+    struct of_msg echo = {.kind = OF_ECHO_REQUEST};
+    old->probe_xid = sw_send(old, &echo);
+    double t = sw->core->opts.echo_interval_s;
+    struct timeval tv = {(time_t)t, (suseconds_t)((t - (time_t)t) * 1e6)};
+    sw->conflict_timer = event_new(sw->core->base, -1, 0, on_conflict_timeout, sw);
+    event_add(sw->conflict_timer, &tv);
+}
+
+void handshake_echo_reply(struct mf_switch *sw, uint32_t xid)
+{
+    struct mf_switch *newcomer = sw->challenger;
+    if (!newcomer || xid != sw->probe_xid) {
+        return;
+    }
+    sw->challenger = NULL;
+    newcomer->holder = NULL;
+    core_count_reject(sw->core, CORE_REJECT_DPID_CONFLICT);
+    LOG_WRN(MOD, "refused connection from %s claiming dpid %016llx: held by %s, which answers",
+            newcomer->info.address, (unsigned long long)sw->info.dpid, sw->info.address);
+    channel_close(newcomer, false);
+}
+
+static void on_features(struct mf_switch *sw, const struct of_features *f)
+{
+    sw->info.features = *f;
+    sw->info.dpid = f->datapath_id;
+    sw->info.has_dpid = true;
+    struct mf_switch *old;
+    uint64_t dpid = f->datapath_id;
+    HASH_FIND(hh, sw->core->by_dpid, &dpid, sizeof dpid, old);
+    if (old) {
+        challenge_holder(sw, old);
+        return;
+    }
+    request_config_and_ports(sw);
+}
+
+static void become_ready(struct mf_switch *sw)
+{
+    sw->info.state = SW_READY;
+    event_del(sw->handshake_timer);
+    LOG_INF(MOD, "switch %016llx ready: %s, %u ports, %s %s", (unsigned long long)sw->info.dpid,
+            sw->info.address, HASH_COUNT(sw->ports), sw->info.desc.mfr_desc,
+            sw->info.desc.sw_desc);
+    for (unsigned i = 0; i < sw->core->n_apps; i++) {
+        struct mf_app *app = sw->core->apps[i];
+        if (app->switch_up && !sw->closed) {
+            app->switch_up(app, sw);
+        }
+    }
+}
+
+bool handshake_message(struct mf_switch *sw, const struct of_msg *msg, const uint8_t *raw,
+                       size_t len)
+{
+    switch (sw->info.state) {
+    case SW_FEATURES_WAIT:
+        if (msg->kind == OF_FEATURES_REPLY) {
+            on_features(sw, &msg->u.features);
+            return true;
+        }
+        return false;
+    case SW_PORTS_WAIT:
+        if (msg->kind == OF_MULTIPART_REPLY && msg->u.mp_reply.mp_type == OFMP_DESC) {
+            sw->info.desc = msg->u.mp_reply.desc;
+            return true;
+        }
+        if (msg->kind == OF_MULTIPART_REPLY && msg->u.mp_reply.mp_type == OFMP_PORT_DESC) {
+            ports_apply_desc(sw, &msg->u.mp_reply);
+            if (!(msg->u.mp_reply.flags & OFPMPF_MORE)) {
+                become_ready(sw);
+            }
+            return true;
+        }
+        return false;
+    default:
+        return false;
+    }
+}
+
+void handshake_on_close(struct mf_switch *sw)
+{
+    struct mf_core *core = sw->core;
+    bool was_ready = sw->info.state == SW_READY;
+    if (sw->holder) { /* we were the challenger */
+        sw->holder->challenger = NULL;
+        sw->holder = NULL;
+    }
+    struct mf_switch *reg = NULL;
+    if (sw->info.has_dpid) {
+        HASH_FIND(hh, core->by_dpid, &sw->info.dpid, sizeof(uint64_t), reg);
+    }
+    if (reg == sw) {
+        HASH_DELETE(hh, core->by_dpid, sw);
+        LOG_INF(MOD, "switch %016llx disconnected (%s)", (unsigned long long)sw->info.dpid,
+                sw->info.address);
+        if (was_ready) {
+            dispatch_switch_down(sw);
+        }
+    }
+    struct mf_switch *next = sw->challenger;
+    if (next) { /* the holder is gone: the newcomer takes the dpid */
+        sw->challenger = NULL;
+        next->holder = NULL;
+        event_del(next->conflict_timer);
+        request_config_and_ports(next);
+    }
+}
+
+/* ---- Ports ---------------------------------------------------------------- */
+
+static void port_upsert(struct mf_switch *sw, const struct of_port *p)
+{
+    struct sw_port *sp;
+    HASH_FIND(hh, sw->ports, &p->port_no, sizeof(uint32_t), sp);
+    if (!sp) {
+        sp = calloc(1, sizeof *sp);
+        if (!sp) {
+            return;
+        }
+        sp->port_no = p->port_no;
+        HASH_ADD(hh, sw->ports, port_no, sizeof(uint32_t), sp);
+    }
+    sp->port = *p;
+}
+
+void ports_apply_desc(struct mf_switch *sw, const struct of_multipart_reply *r)
+{
+    if (!sw->ports_partial) {
+        ports_free(sw); /* a fresh description replaces the table */
+    }
+    sw->ports_partial = (r->flags & OFPMPF_MORE) != 0;
+    struct of_mp_cursor c;
+    struct of_port p;
+    of_mp_cursor_init(&c, r);
+    while (of_mp_next_port(&c, &p)) {
+        port_upsert(sw, &p);
+    }
+}
+
+void ports_apply_status(struct mf_switch *sw, const struct of_port_status *ps)
+{
+    static const char *const reasons[] = {"added", "deleted", "modified"};
+    const struct of_port *p = &ps->port;
+    LOG_INF(MOD, "switch %016llx port %u (%s) %s", (unsigned long long)sw->info.dpid, p->port_no,
+            p->name, ps->reason < 3 ? reasons[ps->reason] : "changed");
+    if (ps->reason == OFPPR_DELETE) {
+        struct sw_port *sp;
+        HASH_FIND(hh, sw->ports, &p->port_no, sizeof(uint32_t), sp);
+        if (sp) {
+            HASH_DELETE(hh, sw->ports, sp);
+            free(sp);
+        }
+        return;
+    }
+    port_upsert(sw, p);
+}
+
+void ports_free(struct mf_switch *sw)
+{
+    struct sw_port *sp, *tmp;
+    HASH_ITER(hh, sw->ports, sp, tmp) {
+        HASH_DELETE(hh, sw->ports, sp);
+        free(sp);
+    }
+}

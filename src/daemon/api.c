@@ -1,0 +1,159 @@
+/* api.c - the control socket server (libevent bufferevents on a unix
+ * socket). One request line, one JSON answer, close. */
+#include "daemon/api.h"
+
+#include <errno.h>
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/listener.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "util/log.h"
+
+#define MOD "api"
+#define API_MAX_REQUEST 256
+
+struct api_server {
+    struct mf_core *core;
+    struct evconnlistener *listener;
+    char *path;
+};
+
+static void close_client(struct bufferevent *bev, void *arg)
+{
+    bufferevent_free(bev);
+}
+
+static void on_client_event(struct bufferevent *bev, short what, void *arg)
+{
+    if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR | BEV_EVENT_TIMEOUT)) {
+        bufferevent_free(bev);
+    }
+}
+
+static json_t *answer(struct api_server *api, const char *cmd)
+{
+    if (!strcmp(cmd, "switches")) {
+        return api_json_switches(api->core);
+    }
+    if (!strcmp(cmd, "stats")) {
+        return api_json_stats(api->core);
+    }
+    return json_pack("{s:s}", "error", "unknown command");
+}
+
+static void on_client_read(struct bufferevent *bev, void *arg)
+{
+    struct api_server *api = arg;
+    struct evbuffer *in = bufferevent_get_input(bev);
+    size_t n;
+    char *line = evbuffer_readln(in, &n, EVBUFFER_EOL_LF);
+    if (!line) {
+        if (evbuffer_get_length(in) > API_MAX_REQUEST) {
+            bufferevent_free(bev); /* not a request we could ever answer */
+        }
+        return;
+    }
+    json_t *doc = answer(api, line);
+    free(line);
+    char *text = json_dumps(doc, JSON_COMPACT);
+    json_decref(doc);
+    bufferevent_disable(bev, EV_READ);
+    if (text) {
+        evbuffer_add(bufferevent_get_output(bev), text, strlen(text));
+        evbuffer_add(bufferevent_get_output(bev), "\n", 1);
+        free(text);
+    }
+    bufferevent_setcb(bev, NULL, close_client, on_client_event, api);
+}
+
+static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int len,
+                      void *arg)
+{
+    struct api_server *api = arg;
+    struct bufferevent *bev =
+        bufferevent_socket_new(evconnlistener_get_base(l), fd, BEV_OPT_CLOSE_ON_FREE);
+    if (!bev) {
+        close(fd);
+        return;
+    }
+    struct timeval tv = {5, 0};
+    bufferevent_set_timeouts(bev, &tv, &tv);
+    bufferevent_setcb(bev, on_client_read, NULL, on_client_event, api);
+    bufferevent_enable(bev, EV_READ | EV_WRITE);
+}
+
+/* True if a daemon answers on the socket at path. */
+static bool socket_in_use(const struct sockaddr_un *sun)
+{
+    int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+    if (fd < 0) {
+        return false;
+    }
+    bool used = connect(fd, (const struct sockaddr *)sun, sizeof *sun) == 0;
+    close(fd);
+    return used;
+}
+
+static void make_parent_dir(const char *path)
+{
+    char dir[sizeof(((struct sockaddr_un *)0)->sun_path)];
+    snprintf(dir, sizeof dir, "%s", path);
+    char *slash = strrchr(dir, '/');
+    if (slash && slash != dir) {
+        *slash = '\0';
+        mkdir(dir, 0755); /* one level, as /run/matflow; errors show at bind */
+    }
+}
+
+struct api_server *api_start(struct event_base *base, struct mf_core *core, const char *path)
+{
+    struct sockaddr_un sun;
+    memset(&sun, 0, sizeof sun);
+    sun.sun_family = AF_UNIX;
+    if (strlen(path) >= sizeof sun.sun_path) {
+        fprintf(stderr, "matflowd: api socket path too long: %s\n", path);
+        return NULL;
+    }
+    strcpy(sun.sun_path, path);
+    if (socket_in_use(&sun)) {
+        fprintf(stderr, "matflowd: another daemon answers on %s\n", path);
+        return NULL;
+    }
+    make_parent_dir(path);
+    unlink(path); /* a stale socket of a daemon that died */
+    struct api_server *api = calloc(1, sizeof *api);
+    if (!api) {
+        return NULL;
+    }
+    api->core = core;
+    api->path = strdup(path);
+    api->listener = evconnlistener_new_bind(base, on_accept, api, LEV_OPT_CLOSE_ON_FREE, 64,
+                                            (struct sockaddr *)&sun, sizeof sun);
+    if (!api->listener) {
+        fprintf(stderr, "matflowd: cannot listen on %s: %s\n", path, strerror(errno));
+        free(api->path);
+        free(api);
+        return NULL;
+    }
+    chmod(path, 0660); /* root and the matflow group only: the API can steer traffic */
+    LOG_INF(MOD, "api on %s", path);
+    return api;
+}
+
+void api_stop(struct api_server *api)
+{
+    if (!api) {
+        return;
+    }
+    evconnlistener_free(api->listener);
+    unlink(api->path);
+    free(api->path);
+    free(api);
+}

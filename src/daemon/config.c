@@ -1,0 +1,228 @@
+/* config.c - the YAML configuration file (libyaml document API).
+ *
+ * Every error names file, line and column (1-based, as editors count) and
+ * the reason; all errors of a file are reported, not just the first. */
+#include "daemon/config.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <yaml.h>
+
+void config_init(struct config *c)
+{
+    memset(c, 0, sizeof *c);
+    c->api_path = strdup(MATFLOW_DEFAULT_API);
+    c->log_level = LOG_INFO;
+    core_options_default(&c->core);
+}
+
+void config_clear_listen(struct config *c)
+{
+    for (unsigned i = 0; i < c->n_listen; i++) {
+        free(c->listen[i]);
+    }
+    c->n_listen = 0;
+}
+
+void config_free(struct config *c)
+{
+    config_clear_listen(c);
+    free(c->api_path);
+    c->api_path = NULL;
+}
+
+bool config_add_listen(struct config *c, const char *spec)
+{
+    if (c->n_listen >= CONFIG_MAX_LISTEN) {
+        return false;
+    }
+    c->listen[c->n_listen++] = strdup(spec);
+    return true;
+}
+
+void config_set_api(struct config *c, const char *path)
+{
+    free(c->api_path);
+    c->api_path = strdup(path);
+}
+
+bool config_parse_seconds(const char *s, double *out)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (*s == '\0' || *end != '\0' || errno || !isfinite(v) || v <= 0 || v > 86400) {
+        return false;
+    }
+    *out = v;
+    return true;
+}
+
+static bool parse_uint(const char *s, unsigned long long max, unsigned long long *out)
+{
+    char *end;
+    errno = 0;
+    if (*s == '-' || *s == '\0') {
+        return false;
+    }
+    unsigned long long v = strtoull(s, &end, 10);
+    if (*end != '\0' || errno || v == 0 || v > max) {
+        return false;
+    }
+    *out = v;
+    return true;
+}
+
+struct loader {
+    const char *path;
+    yaml_document_t *doc;
+    struct config *c;
+    unsigned errors;
+};
+
+static void error_at(struct loader *l, const yaml_node_t *n, const char *fmt, const char *arg)
+{
+    fprintf(stderr, "%s:%zu:%zu: ", l->path, n->start_mark.line + 1, n->start_mark.column + 1);
+    fprintf(stderr, fmt, arg);
+    fputc('\n', stderr);
+    l->errors++;
+}
+
+static const char *scalar(struct loader *l, const yaml_node_t *n, const char *key)
+{
+    if (n->type != YAML_SCALAR_NODE) {
+        error_at(l, n, "'%s' must be a single value", key);
+        return NULL;
+    }
+    return (const char *)n->data.scalar.value;
+}
+
+static void load_listen(struct loader *l, yaml_node_t *v)
+{
+    config_clear_listen(l->c);
+    if (v->type == YAML_SCALAR_NODE) {
+        config_add_listen(l->c, (const char *)v->data.scalar.value);
+        return;
+    }
+    if (v->type != YAML_SEQUENCE_NODE) {
+        error_at(l, v, "'%s' must be an address or a list of addresses", "listen");
+        return;
+    }
+    for (yaml_node_item_t *it = v->data.sequence.items.start; it < v->data.sequence.items.top;
+         it++) {
+        yaml_node_t *item = yaml_document_get_node(l->doc, *it);
+        const char *s = scalar(l, item, "listen");
+        if (s && strncmp(s, "tcp:", 4) != 0) {
+            error_at(l, item, "listen address '%s' must start with tcp:", s);
+        } else if (s && !config_add_listen(l->c, s)) {
+            error_at(l, item, "too many listen addresses (at most 16)%s", "");
+        }
+    }
+}
+
+static void load_controller_key(struct loader *l, const char *key, yaml_node_t *v)
+{
+    struct config *c = l->c;
+    if (!strcmp(key, "listen")) {
+        load_listen(l, v);
+        return;
+    }
+    const char *s = scalar(l, v, key);
+    if (!s) {
+        return;
+    }
+    unsigned long long u;
+    if (!strcmp(key, "api")) {
+        if (s[0] != '/') {
+            error_at(l, v, "api must be an absolute path, not '%s'", s);
+        } else {
+            config_set_api(c, s);
+        }
+    } else if (!strcmp(key, "log_level")) {
+        if (!log_level_parse(s, &c->log_level)) {
+            error_at(l, v, "log_level must be debug, info, warn or error, not '%s'", s);
+        }
+    } else if (!strcmp(key, "echo_interval")) {
+        if (!config_parse_seconds(s, &c->core.echo_interval_s)) {
+            error_at(l, v, "echo_interval must be a positive number of seconds, not '%s'", s);
+        }
+    } else if (!strcmp(key, "handshake_timeout")) {
+        if (!config_parse_seconds(s, &c->core.handshake_timeout_s)) {
+            error_at(l, v, "handshake_timeout must be a positive number of seconds, not '%s'", s);
+        }
+    } else if (!strcmp(key, "echo_misses")) {
+        if (!parse_uint(s, 100, &u)) {
+            error_at(l, v, "echo_misses must be an integer from 1 to 100, not '%s'", s);
+        } else {
+            c->core.echo_misses = (unsigned)u;
+        }
+    } else if (!strcmp(key, "max_queue_bytes")) {
+        if (!parse_uint(s, 1ull << 32, &u) || u < 65536) {
+            error_at(l, v, "max_queue_bytes must be an integer from 65536 to 2^32, not '%s'", s);
+        } else {
+            c->core.max_queue_bytes = (size_t)u;
+        }
+    } else {
+        error_at(l, v, "unknown key 'controller.%s'", key);
+    }
+}
+
+static void load_mapping(struct loader *l, yaml_node_t *map, const char *where,
+                         void (*each)(struct loader *, const char *, yaml_node_t *))
+{
+    if (map->type != YAML_MAPPING_NODE) {
+        error_at(l, map, "'%s' must be a mapping of keys to values", where);
+        return;
+    }
+    for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top;
+         p++) {
+        yaml_node_t *k = yaml_document_get_node(l->doc, p->key);
+        yaml_node_t *v = yaml_document_get_node(l->doc, p->value);
+        if (k->type != YAML_SCALAR_NODE) {
+            error_at(l, k, "keys of '%s' must be plain names", where);
+            continue;
+        }
+        each(l, (const char *)k->data.scalar.value, v);
+    }
+}
+
+static void load_top_key(struct loader *l, const char *key, yaml_node_t *v)
+{
+    if (!strcmp(key, "controller")) {
+        load_mapping(l, v, "controller", load_controller_key);
+    } else {
+        error_at(l, v, "unknown top-level key '%s' (expected: controller)", key);
+    }
+}
+
+bool config_load(struct config *c, const char *path)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        fprintf(stderr, "%s: cannot open: %s\n", path, strerror(errno));
+        return false;
+    }
+    yaml_parser_t parser;
+    yaml_document_t doc;
+    yaml_parser_initialize(&parser);
+    yaml_parser_set_input_file(&parser, f);
+    struct loader l = {path, &doc, c, 0};
+    if (!yaml_parser_load(&parser, &doc)) {
+        fprintf(stderr, "%s:%zu:%zu: %s\n", path, parser.problem_mark.line + 1,
+                parser.problem_mark.column + 1, parser.problem ? parser.problem : "syntax error");
+        yaml_parser_delete(&parser);
+        fclose(f);
+        return false;
+    }
+    yaml_node_t *root = yaml_document_get_root_node(&doc);
+    if (root) { /* an empty file is a valid, empty configuration */
+        load_mapping(&l, root, "the file", load_top_key);
+    }
+    yaml_document_delete(&doc);
+    yaml_parser_delete(&parser);
+    fclose(f);
+    return l.errors == 0;
+}

@@ -1,0 +1,38 @@
+/* config.h - matflowd's settings: defaults, the YAML file, the command
+ * line, in that order of precedence. */
+#ifndef MATFLOW_CONFIG_H
+#define MATFLOW_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "core/core.h"
+#include "util/log.h"
+
+#define CONFIG_MAX_LISTEN 16
+#define MATFLOW_DEFAULT_API "/run/matflow/matflowd.sock"
+#define MATFLOW_DEFAULT_LISTEN "tcp:0.0.0.0:6653"
+
+struct config {
+    char *listen[CONFIG_MAX_LISTEN];
+    unsigned n_listen;
+    char *api_path;
+    enum log_level log_level;
+    struct core_options core;
+};
+
+void config_init(struct config *c);
+void config_free(struct config *c);
+/* Replaces the listen list with one entry / appends one. False if full. */
+bool config_add_listen(struct config *c, const char *spec);
+void config_clear_listen(struct config *c);
+void config_set_api(struct config *c, const char *path);
+
+/* Reads a YAML file into c. On failure returns false and prints every
+ * error as "FILE:LINE:COLUMN: reason" to stderr; c may be partly set. */
+bool config_load(struct config *c, const char *path);
+
+/* Parses a positive number of seconds ("5", "0.3"); false if not one. */
+bool config_parse_seconds(const char *s, double *out);
+
+#endif

@@ -1,0 +1,210 @@
+/* main.c - matflowd: reads settings, starts the core and the control
+ * socket, runs the event loop until SIGTERM or SIGINT. */
+#include <event2/event.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+
+#include "core/core.h"
+#include "daemon/api.h"
+#include "daemon/config.h"
+#include "util/log.h"
+
+#define MATFLOW_VERSION "0.1.0"
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: matflowd [OPTIONS]\n"
+            "OpenFlow 1.3 controller that keeps VMs reachable across IP networks.\n\n"
+            "  --listen tcp:[ADDR:]PORT  accept switches here (repeatable;\n"
+            "                            default %s)\n"
+            "  --api PATH                control socket for matflowctl\n"
+            "                            (default %s)\n"
+            "  --config FILE             YAML configuration (see docs/CONFIG.md)\n"
+            "  --check-config FILE       validate FILE, print every error, and exit\n"
+            "  --log-level LEVEL         debug, info, warn or error (default info)\n"
+            "  --echo-interval SECONDS   idle time before an echo request (default 5)\n"
+            "  --echo-misses N           unanswered echoes before a drop (default 3)\n"
+            "  --handshake-timeout SECONDS  accept to ready (default 10)\n"
+            "  --help, --version\n\n"
+            "Command-line options override the configuration file.\n",
+            MATFLOW_DEFAULT_LISTEN, MATFLOW_DEFAULT_API);
+}
+
+enum { OPT_LISTEN = 256, OPT_API, OPT_CONFIG, OPT_CHECK, OPT_LOG, OPT_ECHO, OPT_MISSES,
+       OPT_HANDSHAKE, OPT_HELP, OPT_VERSION };
+
+static const struct option options[] = {
+    {"listen", required_argument, NULL, OPT_LISTEN},
+    {"api", required_argument, NULL, OPT_API},
+    {"config", required_argument, NULL, OPT_CONFIG},
+    {"check-config", required_argument, NULL, OPT_CHECK},
+    {"log-level", required_argument, NULL, OPT_LOG},
+    {"echo-interval", required_argument, NULL, OPT_ECHO},
+    {"echo-misses", required_argument, NULL, OPT_MISSES},
+    {"handshake-timeout", required_argument, NULL, OPT_HANDSHAKE},
+    {"help", no_argument, NULL, OPT_HELP},
+    {"version", no_argument, NULL, OPT_VERSION},
+    {NULL, 0, NULL, 0},
+};
+
+static int bad_arg(const char *opt, const char *val, const char *want)
+{
+    fprintf(stderr, "matflowd: bad value '%s' for %s: %s\n", val, opt, want);
+    usage(stderr);
+    return 2;
+}
+
+/* Settings: defaults, then the file, then the command line. The file is
+ * found in a first pass so that its values come before the flags. */
+static int parse_args(int argc, char **argv, struct config *c)
+{
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        bool check = !strcmp(a, "--check-config");
+        if ((check || !strcmp(a, "--config")) && i + 1 < argc) {
+            if (!config_load(c, argv[i + 1])) {
+                fprintf(stderr, "matflowd: %s: configuration refused\n", argv[i + 1]);
+                return 1;
+            }
+            if (check) {
+                printf("%s: OK\n", argv[i + 1]);
+                return 0;
+            }
+        }
+    }
+    bool cli_listen = false;
+    int opt;
+    while ((opt = getopt_long(argc, argv, "", options, NULL)) != -1) {
+        switch (opt) {
+        case OPT_LISTEN:
+            if (!cli_listen) {
+                config_clear_listen(c); /* flags replace the file's list */
+                cli_listen = true;
+            }
+            if (strncmp(optarg, "tcp:", 4) != 0 || !config_add_listen(c, optarg)) {
+                return bad_arg("--listen", optarg, "expected tcp:PORT or tcp:ADDR:PORT");
+            }
+            break;
+        case OPT_API:
+            if (optarg[0] == '\0') {
+                return bad_arg("--api", optarg, "expected a path");
+            }
+            config_set_api(c, optarg);
+            break;
+        case OPT_CONFIG:
+        case OPT_CHECK:
+            break; /* read in the first pass */
+        case OPT_LOG:
+            if (!log_level_parse(optarg, &c->log_level)) {
+                return bad_arg("--log-level", optarg, "expected debug, info, warn or error");
+            }
+            break;
+        case OPT_ECHO:
+            if (!config_parse_seconds(optarg, &c->core.echo_interval_s)) {
+                return bad_arg("--echo-interval", optarg, "expected seconds > 0");
+            }
+            break;
+        case OPT_HANDSHAKE:
+            if (!config_parse_seconds(optarg, &c->core.handshake_timeout_s)) {
+                return bad_arg("--handshake-timeout", optarg, "expected seconds > 0");
+            }
+            break;
+        case OPT_MISSES: {
+            char *end;
+            long v = strtol(optarg, &end, 10);
+            if (*optarg == '\0' || *end != '\0' || v < 1 || v > 100) {
+                return bad_arg("--echo-misses", optarg, "expected an integer from 1 to 100");
+            }
+            c->core.echo_misses = (unsigned)v;
+            break;
+        }
+        case OPT_HELP:
+            usage(stdout);
+            return 0;
+        case OPT_VERSION:
+            printf("matflowd %s\n", MATFLOW_VERSION);
+            return 0;
+        default:
+            usage(stderr);
+            return 2;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "matflowd: unexpected argument '%s'\n", argv[optind]);
+        usage(stderr);
+        return 2;
+    }
+    if (c->n_listen == 0) {
+        config_add_listen(c, MATFLOW_DEFAULT_LISTEN);
+    }
+    return -1; /* run */
+}
+
+static void on_signal(evutil_socket_t sig, short what, void *arg)
+{
+    LOG_INF("main", "signal %d: shutting down", (int)sig);
+    event_base_loopexit(arg, NULL);
+}
+
+/* Thousands of switches need thousands of descriptors. */
+static void raise_fd_limit(void)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &rl);
+    }
+}
+
+int main(int argc, char **argv)
+{
+    struct config cfg;
+    config_init(&cfg);
+    int rc = parse_args(argc, argv, &cfg);
+    if (rc >= 0) {
+        config_free(&cfg);
+        return rc;
+    }
+    log_set_level(cfg.log_level);
+    signal(SIGPIPE, SIG_IGN);
+    raise_fd_limit();
+
+    struct event_base *base = event_base_new();
+    struct mf_core *core = base ? core_create(base, &cfg.core) : NULL;
+    if (!core) {
+        fprintf(stderr, "matflowd: cannot start the event loop\n");
+        return 1;
+    }
+    rc = 0;
+    for (unsigned i = 0; i < cfg.n_listen && rc == 0; i++) {
+        char err[256];
+        if (core_listen(core, cfg.listen[i], err, sizeof err) != 0) {
+            fprintf(stderr, "matflowd: %s\n", err);
+            rc = 1;
+        }
+    }
+    struct api_server *api = rc == 0 ? api_start(base, core, cfg.api_path) : NULL;
+    if (rc == 0 && !api) {
+        rc = 1;
+    }
+    if (rc == 0) {
+        struct event *term = evsignal_new(base, SIGTERM, on_signal, base);
+        struct event *intr = evsignal_new(base, SIGINT, on_signal, base);
+        event_add(term, NULL);
+        event_add(intr, NULL);
+        LOG_INF("main", "matflowd %s running", MATFLOW_VERSION);
+        event_base_dispatch(base);
+        event_free(term);
+        event_free(intr);
+    }
+    api_stop(api);
+    core_destroy(core);
+    event_base_free(base);
+    config_free(&cfg);
+    return rc;
+}
