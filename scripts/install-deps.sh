@@ -39,7 +39,18 @@ if [ ! -e "$policy" ]; then
     chmod 755 "$policy"
     made_policy=1
 fi
-trap '[ "$made_policy" = 1 ] && rm -f "$policy"' EXIT
+trap 'if [ "$made_policy" = 1 ]; then rm -f "$policy"; fi' EXIT
 apt-get update -q
 # shellcheck disable=SC2086
 apt-get install -y -q --no-install-recommends $missing
+
+still=""
+for p in $missing; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
+        still="$still $p"
+done
+if [ -n "$still" ]; then
+    echo "install-deps: still missing after apt-get:$still" >&2
+    exit 1
+fi
+echo "install-deps: done"

@@ -166,6 +166,9 @@ static void on_echo_timer(evutil_socket_t fd, short what, void *arg)
     struct mf_switch *sw = arg;
     struct mf_core *core = sw->core;
     uint64_t idle = time_msec() - sw->last_rx_ms;
+    if (sw->info.state == SW_HELLO_WAIT) {
+        return; /* no version agreed yet: the handshake timeout governs */
+    }
     if (idle < (uint64_t)(core->opts.echo_interval_s * 1000)) {
         return;
     }

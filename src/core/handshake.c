@@ -37,11 +37,12 @@ void handshake_start(struct mf_switch *sw)
 
 /* Refuses the peer's HELLO: the spec asks for an ASCII explanation. The
  * reply uses the lower of the two versions so that the peer can read it. */
-static void hello_failed(struct mf_switch *sw, uint8_t peer_version, const char *why)
+static void hello_failed(struct mf_switch *sw, const uint8_t *raw, const char *why)
 {
+    uint8_t peer_version = raw[0];
     core_count_reject(sw->core, CORE_REJECT_HELLO_FAILED);
     LOG_RL(LOG_WARN, MOD, "%s: version negotiation failed: %s", sw->info.address, why);
-    struct of_msg m = {.kind = OF_ERROR};
+    struct of_msg m = {.kind = OF_ERROR, .xid = of_msg_xid(raw)};
     m.u.error.type = OFPET_HELLO_FAILED;
     m.u.error.code = 0; /* OFPHFC_INCOMPATIBLE */
     m.u.error.data = (const uint8_t *)why;
@@ -63,13 +64,13 @@ static void on_hello(struct mf_switch *sw, const uint8_t *raw, size_t len)
     struct of_msg m;
     uint8_t peer = raw[0];
     if (of_decode(raw, len, &m) != 0) {
-        hello_failed(sw, peer, "malformed HELLO");
+        hello_failed(sw, raw, "malformed HELLO");
         return;
     }
     bool ok = m.u.hello.has_bitmap ? (m.u.hello.version_bitmap & (1u << OF_VERSION_1_3)) != 0
                                    : peer >= OF_VERSION_1_3;
     if (!ok) {
-        hello_failed(sw, peer, "matflow speaks OpenFlow 1.3 (0x04) only");
+        hello_failed(sw, raw, "matflow speaks OpenFlow 1.3 (0x04) only");
         return;
     }
     sw->info.version = OF_VERSION_1_3;
@@ -81,7 +82,7 @@ static void on_hello(struct mf_switch *sw, const uint8_t *raw, size_t len)
 void handshake_first_message(struct mf_switch *sw, const uint8_t *raw, size_t len)
 {
     if (raw[1] != 0 /* OFPT_HELLO in every version */) {
-        hello_failed(sw, raw[0], "first message is not HELLO");
+        hello_failed(sw, raw, "first message is not HELLO");
         return;
     }
     on_hello(sw, raw, len);

@@ -231,16 +231,27 @@ static ofperr encode_flow(struct obuf *b, const struct of_flow_stats *fs)
     return err;
 }
 
+/* The properties OpenFlow 1.3 requires in every entry (the _MISS ones may
+ * be left out): instructions, next tables, write/apply actions, match,
+ * wildcards, write/apply set-field. matflow writes them empty. */
+static const uint16_t required_props[] = {0, 2, 4, 6, 8, 10, 12, 14};
+
 static void encode_table(struct obuf *b, const struct of_table_features *tf)
 {
+    size_t start = b->len;
     struct ofp_table_features *t = obuf_put_zeros(b, sizeof *t);
-    t->length = htobe16(sizeof *t);
     t->table_id = tf->table_id;
     memcpy(t->name, tf->name, strnlen(tf->name, sizeof t->name));
     t->metadata_match = htobe64(tf->metadata_match);
     t->metadata_write = htobe64(tf->metadata_write);
     t->config = htobe32(tf->config);
     t->max_entries = htobe32(tf->max_entries);
+    for (size_t i = 0; i < sizeof required_props / sizeof required_props[0]; i++) {
+        obuf_put_be16(b, required_props[i]);
+        obuf_put_be16(b, sizeof(struct ofp_table_feature_prop_header));
+        obuf_put_zeros(b, 4); /* padding to 8 */
+    }
+    obuf_set_be16(b, start, (uint16_t)(b->len - start));
 }
 
 ofperr ofp13_encode_mp_reply_body(struct obuf *b, const struct of_multipart_reply *rp)

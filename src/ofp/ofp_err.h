@@ -57,6 +57,7 @@ enum ofp_error_type {
     X(INST_BAD_LEN, OFPET_BAD_INSTRUCTION, 7)                   \
     X(MATCH_BAD_TYPE, OFPET_BAD_MATCH, 0)                       \
     X(MATCH_BAD_LEN, OFPET_BAD_MATCH, 1)                        \
+    X(MATCH_BAD_WILDCARDS, OFPET_BAD_MATCH, 5)                  \
     X(MATCH_BAD_FIELD, OFPET_BAD_MATCH, 6)                      \
     X(MATCH_BAD_VALUE, OFPET_BAD_MATCH, 7)                      \
     X(MATCH_BAD_MASK, OFPET_BAD_MATCH, 8)                       \

@@ -131,6 +131,30 @@ static bool prereq_ok(const struct of_match *m, enum of_field f)
     }
 }
 
+/* True if the value has a 1-bit where its mask has a 0: a switch refuses
+ * such a match (OFPBMC_BAD_WILDCARDS), so we neither send nor accept one. */
+static bool value_outside_mask(enum of_field f, const union of_field_value *v,
+                               const union of_field_value *mask)
+{
+    switch (fields[f].width) {
+    case 1:
+        return (v->u8 & ~mask->u8) != 0;
+    case 2:
+        return (v->u16 & ~mask->u16) != 0;
+    case 4:
+        return (v->u32 & ~mask->u32) != 0;
+    case 8:
+        return (v->u64 & ~mask->u64) != 0;
+    default:
+        for (unsigned i = 0; i < 6; i++) {
+            if (v->mac.b[i] & ~mask->mac.b[i]) {
+                return true;
+            }
+        }
+        return false;
+    }
+}
+
 ofperr of_match_validate(const struct of_match *m)
 {
     if (m->masked & ~m->present) {
@@ -142,6 +166,9 @@ ofperr of_match_validate(const struct of_match *m)
         }
         if ((m->masked & (1u << f)) && !fields[f].maskable) {
             return OFPERR_MATCH_BAD_MASK;
+        }
+        if ((m->masked & (1u << f)) && value_outside_mask(f, &m->value[f], &m->mask[f])) {
+            return OFPERR_MATCH_BAD_WILDCARDS;
         }
         if (!prereq_ok(m, f)) {
             return OFPERR_MATCH_BAD_PREREQ;

@@ -143,8 +143,9 @@ uint64_t pkt_reject_total(void);
 void pkt_reset_counters(void);
 
 /* Builders write a frame into `buf` (`cap` bytes) and return its length,
- * or 0 when `cap` is too small or the request is malformed; on 0, `buf`
- * may have been partly written. Frames are zero-padded to 60 bytes (64
+ * or 0 when `cap` is too small or the request describes a frame pkt_parse
+ * would refuse; on 0, `buf` is untouched. `buf` must not overlap the
+ * bytes the request points into. Frames are zero-padded to 60 bytes (64
  * when tagged, so that a switch popping the tag still sends 60). */
 
 /* Rebuilds a frame from decoded fields: Ethernet (+ tag when has_vlan),

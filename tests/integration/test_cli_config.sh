@@ -1,0 +1,99 @@
+#!/bin/bash
+# matflowd and matflowctl as an operator meets them: --help, bad flags, the
+# YAML configuration (errors with file:line:column), the control socket,
+# clean shutdown. No switch involved. TAP output.
+set -u
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+D=${MATFLOWD:-$ROOT/build/bin/matflowd}
+C=${MATFLOWCTL:-$ROOT/build/bin/matflowctl}
+T=$(mktemp -d /tmp/mf-cli.XXXXXX)
+PIDS=""
+cleanup() { for p in $PIDS; do kill "$p" 2>/dev/null; done; rm -rf "$T"; }
+trap cleanup EXIT
+n=0; failed=0
+ok() { n=$((n+1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; failed=$((failed+1)); fi; }
+check() { desc=$1; shift; if "$@"; then ok 0 "$desc"; else ok 1 "$desc"; fi; }
+# rc_and_grep WANT_RC PATTERN FILE: the last exit status ($rc) and the message both.
+rc_and_grep() { [ "$rc" = "$1" ] && grep -qE -- "$2" "$3"; }
+
+out=$("$D" --help); rc=$?
+check "matflowd --help exits 0" [ $rc = 0 ]
+check "--help shows the default api socket path" grep -q -- "/run/matflow/matflowd.sock" <<<"$out"
+check "--help shows the default listener" grep -q -- "tcp:0.0.0.0:6653" <<<"$out"
+
+"$D" --bogus >/dev/null 2>"$T/e"; rc=$?
+check "unknown flag exits 2" [ $rc = 2 ]
+check "unknown flag prints usage" grep -q "usage: matflowd" "$T/e"
+"$D" --listen udp:1 >/dev/null 2>"$T/e"; rc=$?
+check "--listen without tcp: exits 2 with reason" rc_and_grep 2 "expected tcp:PORT" "$T/e"
+"$D" --log-level loud >/dev/null 2>"$T/e"; rc=$?
+check "--log-level loud exits 2" [ $rc = 2 ]
+"$D" --echo-interval -1 >/dev/null 2>"$T/e"; rc=$?
+check "--echo-interval -1 exits 2" [ $rc = 2 ]
+"$D" stray >/dev/null 2>"$T/e"; rc=$?
+check "stray argument exits 2" [ $rc = 2 ]
+
+out=$("$D" --check-config "$ROOT/examples/matflowd.yaml" 2>&1); rc=$?
+check "the shipped example config is valid" [ $rc = 0 ]
+
+cat > "$T/bad.yaml" <<'Y'
+controller:
+  listen:
+    - udp:1.2.3.4:5
+  echo_interval: soon
+  colour: blue
+sites: []
+Y
+"$D" --check-config "$T/bad.yaml" >/dev/null 2>"$T/e"; rc=$?
+check "bad config: exit 1" [ $rc = 1 ]
+check "bad config: listen error at 3:7" grep -q "bad.yaml:3:7: listen address 'udp:1.2.3.4:5' must start with tcp:" "$T/e"
+check "bad config: echo_interval error at 4:18" grep -q "bad.yaml:4:18: echo_interval must be a positive number of seconds, not 'soon'" "$T/e"
+check "bad config: unknown key at 5:11" grep -q "bad.yaml:5:11: unknown key 'controller.colour'" "$T/e"
+check "bad config: unknown top-level key at 6:8" grep -q "bad.yaml:6:8: unknown top-level key 'sites'" "$T/e"
+
+printf 'controller:\n  listen: [tcp:1\n' > "$T/syntax.yaml"
+"$D" --check-config "$T/syntax.yaml" >/dev/null 2>"$T/e"; rc=$?
+check "YAML syntax error: exit 1 with file:line:column" rc_and_grep 1 "syntax.yaml:[0-9]+:[0-9]+: " "$T/e"
+
+"$D" --config "$T/bad.yaml" --api "$T/never.sock" >/dev/null 2>"$T/e"; rc=$?
+check "--config with a bad file refuses to start" rc_and_grep 1 "configuration refused" "$T/e"
+check "--config with a bad file leaves no socket" [ ! -e "$T/never.sock" ]
+
+"$C" >/dev/null 2>"$T/e"; rc=$?
+check "matflowctl without command exits 2 with usage" rc_and_grep 2 "usage: matflowctl" "$T/e"
+"$C" flows >/dev/null 2>"$T/e"; rc=$?
+check "matflowctl unknown command exits 2" [ $rc = 2 ]
+"$C" --api "$T/nobody.sock" switches >/dev/null 2>"$T/e"; rc=$?
+check "matflowctl with no daemon exits 1 with reason" rc_and_grep 1 "cannot reach matflowd" "$T/e"
+
+# A daemon from a config file, on a free port, then stopped.
+port=$(( 20000 + RANDOM % 20000 ))
+cat > "$T/good.yaml" <<Y
+controller:
+  listen: [tcp:127.0.0.1:$port]
+  api: $T/api.sock
+  log_level: debug
+Y
+"$D" --config "$T/good.yaml" 2>"$T/d.log" &
+DPID=$!; PIDS="$DPID"
+for _ in $(seq 100); do [ -S "$T/api.sock" ] && break; sleep 0.1; done
+if [ ! -S "$T/api.sock" ]; then
+    echo "# daemon did not start:"; sed 's/^/# /' "$T/d.log"
+fi
+check "daemon started from config listens where the file says" grep -q "listening on tcp:127.0.0.1:$port" "$T/d.log"
+out=$("$C" --api "$T/api.sock" stats --json); rc=$?
+check "matflowctl stats --json answers" [ $rc = 0 ]
+check "stats JSON has counters by reason" /usr/bin/python3 -c '
+import json,sys; d=json.load(sys.stdin)
+assert d["switches_connected"]==0 and "bad_len" in d["rejected_messages"] and "eth_truncated" in d["rejected_frames"]' <<<"$out"
+out=$("$C" --api "$T/api.sock" switches); rc=$?
+echo "$out" > "$T/sw.txt"
+check "matflowctl switches (text) with no switch" rc_and_grep 0 "^0 switch connection" "$T/sw.txt"
+timeout 10 "$D" --api "$T/api.sock" --listen tcp:127.0.0.1:$((port+1)) 2>"$T/e2"; rc=$?
+check "a second daemon on the same socket is refused" rc_and_grep 1 "another daemon answers" "$T/e2"
+kill -TERM $DPID; wait $DPID; rc=$?
+check "SIGTERM: exit 0" [ $rc = 0 ]
+check "SIGTERM: control socket removed" [ ! -e "$T/api.sock" ]
+PIDS=""
+echo "1..$n"
+[ $failed = 0 ]
