@@ -90,7 +90,7 @@ $(SAN)/bin/matflowd: $(SAN_D_OBJS) $(SAN)/libmatflow.a
 # libFuzzer targets: each links the library sources built for fuzzing.
 $(B)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(LIB_SRCS)
 	@mkdir -p $(@D)
-	$(CLANG) $(ALL_CFLAGS) -O1 -fsanitize=fuzzer,address,undefined -o $@ $^ $(LDLIBS)
+	$(CLANG) $(ALL_CFLAGS) -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -o $@ $^ $(LDLIBS)
 
 tests: all $(UNIT_BINS) $(TOOL_BINS) $(SAN_UNIT_BINS) $(SAN)/bin/matflowd $(FUZZ_BINS)
 

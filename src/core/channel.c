@@ -188,6 +188,7 @@ static void on_flushed(struct bufferevent *bev, void *arg)
 {
     struct mf_switch *sw = arg;
     bufferevent_setcb(bev, NULL, NULL, NULL, NULL);
+    TAILQ_REMOVE(&sw->core->flushing, sw, dead_node);
     TAILQ_INSERT_TAIL(&sw->core->dead, sw, dead_node);
     event_active(sw->core->reaper, 0, 0);
 }
@@ -221,6 +222,7 @@ void channel_close(struct mf_switch *sw, bool flush)
         bufferevent_setcb(sw->bev, NULL, on_flushed, on_flush_event, sw);
         struct timeval tv = {2, 0};
         bufferevent_set_timeouts(sw->bev, NULL, &tv);
+        TAILQ_INSERT_TAIL(&sw->core->flushing, sw, dead_node);
         return;
     }
     bufferevent_setcb(sw->bev, NULL, NULL, NULL, NULL);

@@ -43,6 +43,7 @@ struct mf_core *core_create(struct event_base *base, const struct core_options *
     core->base = base;
     core->opts = *opts;
     TAILQ_INIT(&core->all);
+    TAILQ_INIT(&core->flushing);
     TAILQ_INIT(&core->dead);
     core->reaper = event_new(base, -1, 0, reap, core);
     obuf_init(&core->tx);
@@ -57,6 +58,10 @@ void core_destroy(struct mf_core *core)
     struct mf_switch *sw;
     while ((sw = TAILQ_FIRST(&core->all))) {
         channel_close(sw, false);
+    }
+    while ((sw = TAILQ_FIRST(&core->flushing))) { /* their last words are lost */
+        TAILQ_REMOVE(&core->flushing, sw, dead_node);
+        TAILQ_INSERT_TAIL(&core->dead, sw, dead_node);
     }
     reap(-1, 0, core);
     event_free(core->reaper);

@@ -46,7 +46,7 @@ struct mf_switch {
     struct sw_batch_list batches; /* committed, waiting for the barrier */
     UT_hash_handle hh;         /* registry by dpid */
     TAILQ_ENTRY(mf_switch) all_node;
-    TAILQ_ENTRY(mf_switch) dead_node;
+    TAILQ_ENTRY(mf_switch) dead_node; /* in flushing or dead */
 };
 
 TAILQ_HEAD(mf_switch_list, mf_switch);
@@ -57,6 +57,7 @@ struct mf_core {
     struct core_stats stats;
     struct mf_switch *by_dpid;   /* uthash: registered switches */
     struct mf_switch_list all;   /* every open connection */
+    struct mf_switch_list flushing; /* closed, writing a last error */
     struct mf_switch_list dead;  /* closed, freed by the reaper */
     struct event *reaper;
     struct mf_app *apps[CORE_MAX_APPS];

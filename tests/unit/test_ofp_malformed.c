@@ -18,16 +18,7 @@
 
 #include "ofp/ofp_codec.h"
 
-#define assert_ofperr(actual, expected)                                            \
-    do {                                                                           \
-        ofperr a_ = (actual), e_ = (expected);                                     \
-        if (a_ != e_) {                                                            \
-            char an_[64];                                                          \
-            snprintf(an_, sizeof an_, "%s", a_ ? ofperr_name(a_) : "success");     \
-            fail_msg("%s:%d: got %s (0x%x), want %s (0x%x)", __FILE__, __LINE__, an_, \
-                     (unsigned)a_, e_ ? ofperr_name(e_) : "success", (unsigned)e_); \
-        }                                                                          \
-    } while (0)
+#include "unit/assert_ofperr.h"
 
 /* ---- a tiny byte builder ------------------------------------------------ */
 
