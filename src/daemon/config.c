@@ -3,6 +3,7 @@
  * Every error names file, line and column (1-based, as editors count) and
  * the reason; all errors of a file are reported, not just the first. */
 #include "daemon/config.h"
+#include "daemon/config_yaml.h"
 
 #include <errno.h>
 #include <math.h>
@@ -15,6 +16,8 @@ void config_init(struct config *c)
 {
     memset(c, 0, sizeof *c);
     c->api_path = strdup(MATFLOW_DEFAULT_API);
+    c->db_path = strdup(MATFLOW_DEFAULT_DB);
+    c->mob = calloc(1, sizeof *c->mob);
     c->log_level = LOG_INFO;
     core_options_default(&c->core);
 }
@@ -32,6 +35,10 @@ void config_free(struct config *c)
     config_clear_listen(c);
     free(c->api_path);
     c->api_path = NULL;
+    free(c->db_path);
+    c->db_path = NULL;
+    free(c->mob);
+    c->mob = NULL;
 }
 
 bool config_add_listen(struct config *c, const char *spec)
@@ -76,14 +83,7 @@ static bool parse_uint(const char *s, unsigned long long max, unsigned long long
     return true;
 }
 
-struct loader {
-    const char *path;
-    yaml_document_t *doc;
-    struct config *c;
-    unsigned errors;
-};
-
-static void error_at(struct loader *l, const yaml_node_t *n, const char *fmt, const char *arg)
+void error_at(struct loader *l, const yaml_node_t *n, const char *fmt, const char *arg)
 {
     fprintf(stderr, "%s:%zu:%zu: ", l->path, n->start_mark.line + 1, n->start_mark.column + 1);
     fprintf(stderr, fmt, arg);
@@ -91,7 +91,7 @@ static void error_at(struct loader *l, const yaml_node_t *n, const char *fmt, co
     l->errors++;
 }
 
-static const char *scalar(struct loader *l, const yaml_node_t *n, const char *key)
+const char *scalar(struct loader *l, const yaml_node_t *n, const char *key)
 {
     if (n->type != YAML_SCALAR_NODE) {
         error_at(l, n, "'%s' must be a single value", key);
@@ -141,6 +141,13 @@ static void load_controller_key(struct loader *l, const char *key, yaml_node_t *
         } else {
             config_set_api(c, s);
         }
+    } else if (!strcmp(key, "database")) {
+        if (s[0] != '/') {
+            error_at(l, v, "database must be an absolute path, not '%s'", s);
+        } else {
+            free(c->db_path);
+            c->db_path = strdup(s);
+        }
     } else if (!strcmp(key, "log_level")) {
         if (!log_level_parse(s, &c->log_level)) {
             error_at(l, v, "log_level must be debug, info, warn or error, not '%s'", s);
@@ -170,7 +177,7 @@ static void load_controller_key(struct loader *l, const char *key, yaml_node_t *
     }
 }
 
-static void load_mapping(struct loader *l, yaml_node_t *map, const char *where,
+void load_mapping(struct loader *l, yaml_node_t *map, const char *where,
                          void (*each)(struct loader *, const char *, yaml_node_t *))
 {
     if (map->type != YAML_MAPPING_NODE) {
@@ -193,8 +200,13 @@ static void load_top_key(struct loader *l, const char *key, yaml_node_t *v)
 {
     if (!strcmp(key, "controller")) {
         load_mapping(l, v, "controller", load_controller_key);
+    } else if (!strcmp(key, "sites")) {
+        config_load_sites(l, v);
+    } else if (!strcmp(key, "mobile_nodes")) {
+        config_load_nodes(l, v);
     } else {
-        error_at(l, v, "unknown top-level key '%s' (expected: controller)", key);
+        error_at(l, v, "unknown top-level key '%s' (expected: controller, sites, mobile_nodes)",
+                 key);
     }
 }
 
@@ -209,7 +221,7 @@ bool config_load(struct config *c, const char *path)
     yaml_document_t doc;
     yaml_parser_initialize(&parser);
     yaml_parser_set_input_file(&parser, f);
-    struct loader l = {path, &doc, c, 0};
+    struct loader l = {path, &doc, c, 0, NULL, 0};
     if (!yaml_parser_load(&parser, &doc)) {
         fprintf(stderr, "%s:%zu:%zu: %s\n", path, parser.problem_mark.line + 1,
                 parser.problem_mark.column + 1, parser.problem ? parser.problem : "syntax error");
@@ -220,6 +232,9 @@ bool config_load(struct config *c, const char *path)
     yaml_node_t *root = yaml_document_get_root_node(&doc);
     if (root) { /* an empty file is a valid, empty configuration */
         load_mapping(&l, root, "the file", load_top_key);
+    }
+    if (l.errors == 0) {
+        l.errors += mob_config_validate(c->mob, path);
     }
     yaml_document_delete(&doc);
     yaml_parser_delete(&parser);

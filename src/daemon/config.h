@@ -6,17 +6,21 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "app/mobility/mob_config.h"
 #include "core/core.h"
 #include "util/log.h"
 
 #define CONFIG_MAX_LISTEN 16
 #define MATFLOW_DEFAULT_API "/run/matflow/matflowd.sock"
 #define MATFLOW_DEFAULT_LISTEN "tcp:0.0.0.0:6653"
+#define MATFLOW_DEFAULT_DB "/var/lib/matflow/state.db"
 
 struct config {
     char *listen[CONFIG_MAX_LISTEN];
     unsigned n_listen;
     char *api_path;
+    char *db_path;
+    struct mob_config *mob; /* sites and static mobile nodes */
     enum log_level log_level;
     struct core_options core;
 };

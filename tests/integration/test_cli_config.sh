@@ -36,20 +36,70 @@ check "stray argument exits 2" [ $rc = 2 ]
 out=$("$D" --check-config "$ROOT/examples/matflowd.yaml" 2>&1); rc=$?
 check "the shipped example config is valid" [ $rc = 0 ]
 
+out=$("$D" --check-config "$ROOT/examples/testbed.yaml" 2>&1); rc=$?
+check "the shipped testbed config (three sites) is valid" [ $rc = 0 ]
+
+cat > "$T/sites.yaml" <<'Y'
+sites:
+  - name: a
+    dpid: 1
+    prefix: 10.1.0.0/24
+    gateway: 10.9.0.1
+    uplinks: [1]
+    hypervisor_ports: [1, 0]
+    moa_pool: 10.1.0.200-10.1.0.100
+  - name: a
+    dpid: 0000000000000001
+    prefix: 10.1.0.128/25
+    uplinks: [2]
+    moa_pool: 10.1.0.130-10.1.0.140
+mobile_nodes:
+  - mac: ff:ff:ff:ff:ff:ff
+    hoa: 10.7.0.1
+Y
+"$D" --check-config "$T/sites.yaml" >/dev/null 2>"$T/e"; rc=$?
+check "bad sites: exit 1" [ $rc = 1 ]
+check "bad sites: port 0 refused at 7:27" grep -q "sites.yaml:7:27: port number expected (1 to 4294967040), not '0'" "$T/e"
+check "bad sites: missing gateway named at 9:5" grep -q "sites.yaml:9:5: site lacks the required key 'gateway'" "$T/e"
+check "bad sites: multicast MAC refused at 15:10" grep -q "sites.yaml:15:10: mac must be a unicast MAC address, not 'ff:ff:ff:ff:ff:ff'" "$T/e"
+
+cat > "$T/sites2.yaml" <<'Y'
+sites:
+  - name: a
+    dpid: 1
+    prefix: 10.1.0.0/24
+    gateway: 10.9.0.1
+    uplinks: [1]
+    hypervisor_ports: [1]
+    moa_pool: 10.1.0.200-10.1.0.100
+  - name: a
+    dpid: 0000000000000001
+    prefix: 10.1.0.128/25
+    gateway: 10.1.0.129
+    uplinks: [2]
+    moa_pool: 10.1.0.130-10.1.0.140
+Y
+"$D" --check-config "$T/sites2.yaml" >/dev/null 2>"$T/e"; rc=$?
+check "inconsistent sites: exit 1" [ $rc = 1 ]
+check "inconsistent sites: gateway outside prefix" grep -q "sites2.yaml:2: site a: gateway 10.9.0.1 is outside its prefix" "$T/e"
+check "inconsistent sites: pool backwards" grep -q "sites2.yaml:2: site a: the MoA pool must be a range inside the prefix" "$T/e"
+check "inconsistent sites: port both uplink and hypervisor" grep -q "sites2.yaml:2: site a: port 1 is both uplink and hypervisor port" "$T/e"
+check "inconsistent sites: duplicate name" grep -q "sites2.yaml:9: site a has the name of site a (line 2)" "$T/e"
+
 cat > "$T/bad.yaml" <<'Y'
 controller:
   listen:
     - udp:1.2.3.4:5
   echo_interval: soon
   colour: blue
-sites: []
+colours: []
 Y
 "$D" --check-config "$T/bad.yaml" >/dev/null 2>"$T/e"; rc=$?
 check "bad config: exit 1" [ $rc = 1 ]
 check "bad config: listen error at 3:7" grep -q "bad.yaml:3:7: listen address 'udp:1.2.3.4:5' must start with tcp:" "$T/e"
 check "bad config: echo_interval error at 4:18" grep -q "bad.yaml:4:18: echo_interval must be a positive number of seconds, not 'soon'" "$T/e"
 check "bad config: unknown key at 5:11" grep -q "bad.yaml:5:11: unknown key 'controller.colour'" "$T/e"
-check "bad config: unknown top-level key at 6:8" grep -q "bad.yaml:6:8: unknown top-level key 'sites'" "$T/e"
+check "bad config: unknown top-level key at 6:8" grep -q "bad.yaml:6:10: unknown top-level key 'colours'" "$T/e"
 
 printf 'controller:\n  listen: [tcp:1\n' > "$T/syntax.yaml"
 "$D" --check-config "$T/syntax.yaml" >/dev/null 2>"$T/e"; rc=$?

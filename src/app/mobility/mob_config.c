@@ -1,0 +1,131 @@
+/* mob_config.c - cross-checks of the sites and static mobile nodes. */
+#include "app/mobility/mob_config.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define IP_FMT "%u.%u.%u.%u"
+#define IP_ARGS(a) (a) >> 24, ((a) >> 16) & 0xff, ((a) >> 8) & 0xff, (a) & 0xff
+
+static bool in_prefix(const struct mob_site *s, uint32_t addr)
+{
+    return (addr & mob_prefix_mask(s->prefix_len)) == s->prefix;
+}
+
+static unsigned check_site(const struct mob_site *s, const char *file)
+{
+    unsigned errors = 0;
+    if (!in_prefix(s, s->gateway)) {
+        fprintf(stderr, "%s:%u: site %s: gateway " IP_FMT " is outside its prefix\n", file,
+                s->line, s->name, IP_ARGS(s->gateway));
+        errors++;
+    }
+    if (s->pool_first > s->pool_last || !in_prefix(s, s->pool_first) ||
+        !in_prefix(s, s->pool_last)) {
+        fprintf(stderr, "%s:%u: site %s: the MoA pool must be a range inside the prefix\n",
+                file, s->line, s->name);
+        errors++;
+    } else if (s->gateway >= s->pool_first && s->gateway <= s->pool_last) {
+        fprintf(stderr, "%s:%u: site %s: the MoA pool holds the gateway address\n", file,
+                s->line, s->name);
+        errors++;
+    }
+    if (s->n_uplinks == 0) {
+        fprintf(stderr, "%s:%u: site %s: needs at least one uplink port\n", file, s->line,
+                s->name);
+        errors++;
+    }
+    for (unsigned i = 0; i < s->n_uplinks; i++) {
+        if (mob_site_is_hypervisor_port(s, s->uplinks[i])) {
+            fprintf(stderr, "%s:%u: site %s: port %u is both uplink and hypervisor port\n",
+                    file, s->line, s->name, s->uplinks[i]);
+            errors++;
+        }
+    }
+    return errors;
+}
+
+unsigned mob_config_validate(const struct mob_config *c, const char *file)
+{
+    unsigned errors = 0;
+    for (unsigned i = 0; i < c->n_sites; i++) {
+        const struct mob_site *a = &c->sites[i];
+        errors += check_site(a, file);
+        for (unsigned j = 0; j < i; j++) {
+            const struct mob_site *b = &c->sites[j];
+            uint32_t m = mob_prefix_mask(a->prefix_len < b->prefix_len ? a->prefix_len
+                                                                       : b->prefix_len);
+            const char *what = !strcmp(a->name, b->name) ? "has the name of"
+                               : a->dpid == b->dpid  ? "has the dpid of"
+                               : (a->prefix & m) == (b->prefix & m) ? "overlaps the prefix of"
+                                                                    : NULL;
+            if (what) {
+                fprintf(stderr, "%s:%u: site %s %s site %s (line %u)\n", file, a->line, a->name,
+                        what, b->name, b->line);
+                errors++;
+            }
+        }
+    }
+    for (unsigned i = 0; i < c->n_nodes; i++) {
+        const struct mob_static_node *n = &c->nodes[i];
+        const struct mob_site *home = mob_site_of_addr(c, n->hoa);
+        if (!home) {
+            fprintf(stderr, "%s:%u: mobile node " IP_FMT " is in no site's prefix\n", file,
+                    n->line, IP_ARGS(n->hoa));
+            errors++;
+        } else if (n->hoa == home->gateway ||
+                   (n->hoa >= home->pool_first && n->hoa <= home->pool_last)) {
+            fprintf(stderr, "%s:%u: mobile node " IP_FMT " is the gateway or in the MoA pool\n",
+                    file, n->line, IP_ARGS(n->hoa));
+            errors++;
+        }
+        for (unsigned j = 0; j < i; j++) {
+            if (eth_addr_equal(n->mac, c->nodes[j].mac) || n->hoa == c->nodes[j].hoa) {
+                fprintf(stderr, "%s:%u: mobile node repeats the MAC or HoA of line %u\n", file,
+                        n->line, c->nodes[j].line);
+                errors++;
+            }
+        }
+    }
+    return errors;
+}
+
+const struct mob_site *mob_site_of_addr(const struct mob_config *c, uint32_t addr)
+{
+    for (unsigned i = 0; i < c->n_sites; i++) {
+        if (in_prefix(&c->sites[i], addr)) {
+            return &c->sites[i];
+        }
+    }
+    return NULL;
+}
+
+const struct mob_site *mob_site_of_dpid(const struct mob_config *c, uint64_t dpid)
+{
+    for (unsigned i = 0; i < c->n_sites; i++) {
+        if (c->sites[i].dpid == dpid) {
+            return &c->sites[i];
+        }
+    }
+    return NULL;
+}
+
+static bool port_in(const uint32_t *ports, unsigned n, uint32_t port)
+{
+    for (unsigned i = 0; i < n; i++) {
+        if (ports[i] == port) {
+            return true;
+        }
+    }
+    return false;
+}
+
+bool mob_site_is_uplink(const struct mob_site *s, uint32_t port)
+{
+    return port_in(s->uplinks, s->n_uplinks, port);
+}
+
+bool mob_site_is_hypervisor_port(const struct mob_site *s, uint32_t port)
+{
+    return port_in(s->hypervisor_ports, s->n_hypervisor_ports, port);
+}
