@@ -1,0 +1,83 @@
+/* mob_flows.h - the rules the mobility application puts in each switch.
+ *
+ * Pure functions: given the sites and one binding, they produce the flow-mods
+ * one switch needs; nothing here sends anything. The update engine sends them
+ * in the order that never breaks traffic (receiving side, then sending side,
+ * then cleanup of the previous epoch), and reconciliation after a restart
+ * compares a switch's flows with them.
+ *
+ * Pipeline (OpenFlow 1.3, hybrid switch with NORMAL):
+ *   table 0  RARP -> controller; ARP -> controller + NORMAL; ARP answers the
+ *            data plane depends on (built with set_field, per known asker);
+ *            IPv4 to any site prefix -> metadata 1 ("behind an OFS"); goto 1
+ *   table 1  per-binding address translation; miss -> NORMAL
+ * Rules per switch: O(sites) base rules + O(bindings away). */
+#ifndef MATFLOW_MOB_FLOWS_H
+#define MATFLOW_MOB_FLOWS_H
+
+#include "app/mobility/mob_config.h"
+#include "ofp/ofp_msg.h"
+
+/* Cookie: 0x4d46 ("MF") | role (4 bits) | binding id (24) | epoch (20). */
+#define MOB_COOKIE_TAG 0x4d46ull
+enum mob_role { MOB_ROLE_BASE = 1, MOB_ROLE_RECEIVING = 2, MOB_ROLE_SENDING = 3 };
+#define MOB_ID_MAX 0xffffffu
+#define MOB_EPOCH_MASK 0xfffffu
+
+uint64_t mob_cookie(enum mob_role role, uint32_t id, uint32_t epoch);
+/* The cookie mask that selects every rule of (id, epoch) whatever its role. */
+#define MOB_COOKIE_MASK_BINDING_EPOCH 0xffff0fffffffffffull
+/* ... every rule of a role of a binding, any epoch. */
+#define MOB_COOKIE_MASK_ROLE_BINDING 0xfffffffffff00000ull
+/* ... every rule matflow owns. */
+#define MOB_COOKIE_MASK_TAG 0xffff000000000000ull
+bool mob_cookie_is_ours(uint64_t cookie);
+enum mob_role mob_cookie_role(uint64_t cookie);
+uint32_t mob_cookie_id(uint64_t cookie);
+uint32_t mob_cookie_epoch(uint64_t cookie);
+
+/* The MAC matflow uses as the sender of its own ARP probes. */
+extern const struct eth_addr mob_controller_mac;
+
+/* What a site's switch needs to know at run time beyond its configuration. */
+struct mob_site_state {
+    const struct mob_site *cfg;
+    bool gw_mac_known;
+    struct eth_addr gw_mac;
+};
+
+struct mob_topology {
+    struct mob_site_state sites[MOB_MAX_SITES];
+    unsigned n_sites;
+};
+
+/* A binding as the planner sees it: where the node lives now. */
+struct mob_placement {
+    uint32_t id, epoch;
+    struct eth_addr mac;
+    uint32_t hoa, moa;
+    unsigned home, site; /* indexes into the topology */
+    uint32_t port;       /* at `site` */
+};
+
+typedef void mob_emit_fn(void *arg, const struct of_flow_mod *fm);
+
+/* Base rules of the switch of site `s` (role BASE, id 0, epoch 0). */
+void mob_flows_base(const struct mob_topology *t, unsigned s, mob_emit_fn *emit, void *arg);
+/* Receiving side of a placement at switch `s`: delivery of the MoA at the
+ * node's site, MoA -> HoA source translation everywhere, proxy ARP for the
+ * MoA. Harmless before the node arrives, so it may go out with the probe. */
+void mob_flows_receiving(const struct mob_topology *t, unsigned s, const struct mob_placement *p,
+                         mob_emit_fn *emit, void *arg);
+/* Sending side at switch `s`: HoA -> MoA rewrites towards the node, the
+ * node's own outgoing rewrites at its site, the home site's hairpin for legacy
+ * correspondents and its proxy ARP for the HoA. */
+void mob_flows_sending(const struct mob_topology *t, unsigned s, const struct mob_placement *p,
+                       mob_emit_fn *emit, void *arg);
+/* True if every gateway MAC the placement's rules need is known. */
+bool mob_flows_ready(const struct mob_topology *t, const struct mob_placement *p);
+
+/* A DELETE of every rule whose cookie matches (cookie & mask), any table. */
+void mob_flows_delete(struct of_flow_mod *fm, uint64_t cookie, uint64_t mask);
+
+#endif
