@@ -87,8 +87,9 @@ $(SAN)/bin/matflowd: $(SAN_D_OBJS) $(SAN)/libmatflow.a
 	@mkdir -p $(@D)
 	$(CLANG) $(ALL_CFLAGS) $(SAN_FLAGS) -o $@ $^ $(LDLIBS)
 
-# libFuzzer targets: each links the library sources built for fuzzing.
-$(B)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(LIB_SRCS)
+# libFuzzer targets: each links the parsing layers, built for fuzzing.
+FUZZ_LIB_SRCS := $(foreach d,src/util src/ofp src/pkt,$(wildcard $(d)/*.c))
+$(B)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_LIB_SRCS)
 	@mkdir -p $(@D)
 	$(CLANG) $(ALL_CFLAGS) -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -o $@ $^ $(LDLIBS)
 

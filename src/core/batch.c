@@ -29,13 +29,6 @@ struct sw_batch {
     TAILQ_ENTRY(sw_batch) node;
 };
 
-uint64_t core_time_usec(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
-}
-
 struct sw_batch *sw_batch_begin(struct mf_switch *sw)
 {
     struct sw_batch *b = calloc(1, sizeof *b);
@@ -70,7 +63,7 @@ static void finish(struct sw_batch *b, enum sw_batch_status status)
         .n_msgs = b->n_msgs,
         .n_errors = b->n_errors,
         .errors = b->errors,
-        .elapsed_us = b->start_us ? core_time_usec() - b->start_us : 0,
+        .elapsed_us = b->start_us ? time_usec() - b->start_us : 0,
     };
     if (status == SW_BATCH_OK && b->n_errors) {
         r.status = SW_BATCH_ERRORS;
@@ -119,7 +112,7 @@ void sw_batch_commit(struct sw_batch *b, sw_batch_cb *cb, void *arg)
     assign_xids(b);
     struct of_msg barrier = {.kind = OF_BARRIER_REQUEST, .xid = b->barrier_xid};
     of_encode(sw->info.version, &barrier, &b->buf);
-    b->start_us = core_time_usec();
+    b->start_us = time_usec();
     if (!channel_send_raw(sw, b->buf.data, b->buf.len)) {
         finish(b, sw->closed ? SW_BATCH_DISCONNECTED : SW_BATCH_REFUSED);
         return;

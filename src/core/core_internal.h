@@ -103,6 +103,5 @@ bool batch_on_error(struct mf_switch *sw, uint32_t xid, const struct of_error *e
 bool batch_on_barrier_reply(struct mf_switch *sw, uint32_t xid);
 void batch_fail_all(struct mf_switch *sw);
 
-uint64_t core_time_usec(void);
 
 #endif

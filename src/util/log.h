@@ -47,8 +47,10 @@ void log_msg_rl(struct log_ratelimit *rl, enum log_level level, const char *modu
         log_msg_rl(&rl_, level, mod, __VA_ARGS__);                \
     } while (0)
 
-/* Monotonic milliseconds, for timers and rate limits. */
+/* Monotonic milliseconds, for timers and rate limits; microseconds, for
+ * timelines. */
 uint64_t time_msec(void);
+uint64_t time_usec(void);
 /* Wall-clock time as "2026-11-26T06:30:00Z" into buf[32]. */
 void time_iso8601(double unix_seconds, char buf[32]);
 double time_wall(void);

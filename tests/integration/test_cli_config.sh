@@ -126,8 +126,9 @@ controller:
 Y
 "$D" --config "$T/good.yaml" 2>"$T/d.log" &
 DPID=$!; PIDS="$DPID"
-for _ in $(seq 100); do [ -S "$T/api.sock" ] && break; sleep 0.1; done
-if [ ! -S "$T/api.sock" ]; then
+# The log line comes after listen(): the socket file alone appears at bind().
+for _ in $(seq 100); do grep -q "api on" "$T/d.log" 2>/dev/null && break; sleep 0.1; done
+if ! grep -q "api on" "$T/d.log"; then
     echo "# daemon did not start:"; sed 's/^/# /' "$T/d.log"
 fi
 check "daemon started from config listens where the file says" grep -q "listening on tcp:127.0.0.1:$port" "$T/d.log"

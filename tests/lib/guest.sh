@@ -107,6 +107,7 @@ flock -w 600 9 || die "cannot lock $CACHE/.lock"
 
 # newest_cached: the newest complete build made by this same file.
 newest_cached() {
+    # shellcheck disable=SC2012  # names made here: no odd characters
     ls -1td "$CACHE"/*-"$HASH" 2>/dev/null | while read -r d; do
         [ -f "$d/ok" ] && { echo "$d"; break; }
     done
@@ -201,8 +202,14 @@ while [ ! -e /sys/class/net/eth0 ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1))
 ip link set eth0 up
 [ -n "$IP" ] && ip addr add "$IP" dev eth0
 [ -n "$GW" ] && ip route add default via "$GW"
+# e1000 raises carrier ~2-3 s after "up": wait, so that GUEST-READY means
+# the link is up (frames sent before are held by the guest, not lost).
+i=0
+while [ "$(cat /sys/class/net/eth0/carrier 2>/dev/null)" != 1 ] && [ $i -lt 100 ]; do
+    sleep 0.1; i=$((i + 1))
+done
 NIC=$(basename "$(readlink /sys/class/net/eth0/device/driver)")
-echo "MFGUEST nic=$NIC mac=$(cat /sys/class/net/eth0/address) ip=$IP gw=$GW uptime=$(cut -d' ' -f1 /proc/uptime)"
+echo "MFGUEST nic=$NIC mac=$(cat /sys/class/net/eth0/address) ip=$IP gw=$GW carrier=$(cat /sys/class/net/eth0/carrier 2>/dev/null) uptime=$(cut -d' ' -f1 /proc/uptime)"
 if [ -n "$ECHO" ]; then
     # -ll: persistent server; every connection gets its own cat.
     ( while :; do nc -ll -p "$ECHO" -e cat; sleep 1; done ) </dev/null >/dev/null 2>&1 &

@@ -102,7 +102,9 @@ static void emit_arp_answer(uint64_t cookie, uint32_t in_port, struct eth_addr a
 {
     struct of_flow_mod fm;
     fm_start(&fm, T_CLASSIFY, PRIO_ARP_ANSWER, cookie);
-    of_match_set_in_port(&fm.match, in_port);
+    if (in_port != OFPP_ANY) {
+        of_match_set_in_port(&fm.match, in_port);
+    }
     of_match_set_eth_src(&fm.match, asker_mac);
     match_arp_request(&fm.match, tpa);
     struct of_action_list *a = apply(&fm);
@@ -125,6 +127,7 @@ void mob_flows_base(const struct mob_topology *t, unsigned s, mob_emit_fn *emit,
     fm_start(&fm, T_CLASSIFY, PRIO_RARP, cookie);
     of_match_set_eth_type(&fm.match, 0x8035);
     of_actions_output(apply(&fm), OFPP_CONTROLLER, OFPCML_NO_BUFFER);
+    of_actions_output(apply(&fm), OFPP_NORMAL, 0); /* the bridge learns where the MAC is */
     emit(arg, &fm);
 
     fm_start(&fm, T_CLASSIFY, PRIO_ARP, cookie);
@@ -191,7 +194,9 @@ void mob_flows_receiving(const struct mob_topology *t, unsigned s, const struct 
     struct of_action_list *a = apply(&fm);
     set_u32(a, OFF_IPV4_DST, p->hoa);
     set_mac(a, OFF_ETH_DST, p->mac);
-    of_actions_output(a, p->port, 0);
+    /* NORMAL finds the node's port from its own frames (the RARP), so this
+     * rule can go out before the node arrives (a pre-announced move). */
+    of_actions_output(a, OFPP_NORMAL, 0);
     emit(arg, &fm);
 
     /* The router asks for the MoA: the node's MAC answers, from the switch. */
@@ -266,11 +271,12 @@ static void sending_at_site(const struct mob_topology *t, unsigned s,
     of_match_set_ipv4_dst(&fm.match, p->hoa, UINT32_MAX);
     a = apply(&fm);
     set_mac(a, OFF_ETH_DST, p->mac);
-    of_actions_output(a, p->port, 0);
+    of_actions_output(a, OFPP_NORMAL, 0);
     emit(arg, &fm);
 
     /* The node asks for its home gateway: the local gateway's MAC answers. */
-    emit_arp_answer(cookie, p->port, p->mac, p->hoa, home->gateway, site->gw_mac, emit, arg);
+    emit_arp_answer(cookie, OFPP_ANY, p->mac, p->hoa, home->gateway,
+                    site->gw_mac, emit, arg);
     /* Any other address of its home prefix: the controller answers. */
     fm_start(&fm, T_CLASSIFY, PRIO_ARP_TO_CTL, cookie);
     of_match_set_eth_src(&fm.match, p->mac);

@@ -1,0 +1,163 @@
+/* mob_arp.c - ARP for the mobility application: the probe that proves a
+ * node is where its RARP says, asking each site's gateway for its MAC,
+ * learning nodes at home, and answering the requests the switch rules hand
+ * to the controller (askers whose addresses a flow cannot know). */
+#include <string.h>
+
+#include "app/mobility/mob_internal.h"
+#include "util/log.h"
+
+#define MOD "mobility"
+
+static const struct eth_addr broadcast = {{0xff, 0xff, 0xff, 0xff, 0xff, 0xff}};
+
+static void packet_out(struct mf_switch *sw, uint32_t port, const uint8_t *frame, size_t len)
+{
+    struct of_msg m;
+    memset(&m, 0, sizeof m);
+    m.kind = OF_PACKET_OUT;
+    m.u.packet_out.buffer_id = OFP_NO_BUFFER;
+    m.u.packet_out.in_port = OFPP_CONTROLLER;
+    of_actions_output(&m.u.packet_out.actions, port, 0);
+    m.u.packet_out.data = frame;
+    m.u.packet_out.data_len = len;
+    sw_send(sw, &m);
+}
+
+/* "Who has HoA?" from address 0.0.0.0 (an RFC 5227 probe): the node answers
+ * without learning anything from it, so its ARP cache stays untouched. */
+void mob_arp_send_probe(struct mob_app *m, struct mf_switch *sw, uint32_t port,
+                        struct eth_addr mac, uint32_t hoa)
+{
+    uint8_t frame[64];
+    size_t len = pkt_build_arp(frame, sizeof frame, mac, mob_controller_mac, PKT_ARP_OP_REQUEST,
+                               mob_controller_mac, 0, (struct eth_addr){{0}}, hoa);
+    if (len) {
+        packet_out(sw, port ? port : OFPP_FLOOD, frame, len);
+    }
+}
+
+void mob_arp_ask_gateways(struct mob_app *m, struct mf_switch *sw, unsigned site)
+{
+    const struct mob_site *s = m->topo.sites[site].cfg;
+    if (s->has_gateway_mac) {
+        return;
+    }
+    uint8_t frame[64];
+    size_t len = pkt_build_arp(frame, sizeof frame, broadcast, mob_controller_mac,
+                               PKT_ARP_OP_REQUEST, mob_controller_mac, 0, (struct eth_addr){{0}},
+                               s->gateway);
+    for (unsigned i = 0; len && i < s->n_uplinks; i++) {
+        packet_out(sw, s->uplinks[i], frame, len);
+    }
+}
+
+static void answer(struct mob_app *m, struct mf_switch *sw, uint32_t port,
+                   const struct pkt_arp *req, struct eth_addr answer_mac)
+{
+    uint8_t frame[64];
+    size_t len = pkt_build_arp(frame, sizeof frame, req->sha, answer_mac, PKT_ARP_OP_REPLY,
+                               answer_mac, req->tpa, req->sha, req->spa);
+    if (len) {
+        packet_out(sw, port, frame, len);
+        mob_count(m, MOB_C_ARP_ANSWERED);
+    }
+}
+
+static void learn_gateway(struct mob_app *m, unsigned site, const struct pkt_arp *a)
+{
+    struct mob_site_state *st = &m->topo.sites[site];
+    if (st->gw_mac_known && eth_addr_equal(st->gw_mac, a->sha)) {
+        return;
+    }
+    bool changed = st->gw_mac_known;
+    st->gw_mac = a->sha;
+    st->gw_mac_known = true;
+    LOG_INF(MOD, "site %s: gateway is at " ETH_ADDR_FMT, st->cfg->name, ETH_ADDR_ARGS(a->sha));
+    if (changed) {
+        mob_refresh_all(m); /* rules carry the gateway's MAC */
+    }
+}
+
+/* A node seen at its home site: remember MAC -> HoA. */
+static void learn_host(struct mob_app *m, unsigned site, uint32_t port, const struct pkt_arp *a)
+{
+    const struct mob_site *s = m->topo.sites[site].cfg;
+    uint32_t ip = a->spa;
+    if (ip == 0 || (ip & mob_prefix_mask(s->prefix_len)) != s->prefix || ip == s->gateway ||
+        (ip >= s->pool_first && ip <= s->pool_last)) {
+        return;
+    }
+    struct mob_binding *by_mac = mob_binding_by_mac(m, a->sha);
+    struct mob_binding *by_ip = mob_binding_by_hoa(m, ip);
+    if (by_mac && by_mac == by_ip) {
+        if (!by_mac->away && !by_mac->upd) {
+            by_mac->port = port;
+        }
+        return;
+    }
+    if (by_mac || by_ip) {
+        mob_count(m, MOB_C_REJECT_HOA_CONFLICT);
+        LOG_RL(LOG_WARN, MOD, "site %s port %u: " ETH_ADDR_FMT " claims %u.%u.%u.%u, which "
+               "conflicts with a known binding", s->name, port, ETH_ADDR_ARGS(a->sha), ip >> 24,
+               (ip >> 16) & 0xff, (ip >> 8) & 0xff, ip & 0xff);
+        return;
+    }
+    mob_binding_add(m, a->sha, ip, site, port);
+    mob_binding_persist(m, mob_binding_by_mac(m, a->sha));
+    mob_count(m, MOB_C_HOSTS_LEARNED);
+    LOG_INF(MOD, "learned node " ETH_ADDR_FMT " = %u.%u.%u.%u at home site %s port %u",
+            ETH_ADDR_ARGS(a->sha), ip >> 24, (ip >> 16) & 0xff, (ip >> 8) & 0xff, ip & 0xff,
+            s->name, port);
+}
+
+/* Requests the switch rules send here: a host of a node's home site asking
+ * for the node's HoA, or a moved node asking for an address of its home
+ * prefix. */
+static void answer_request(struct mob_app *m, struct mf_switch *sw, unsigned site,
+                           uint32_t in_port, const struct pkt_arp *a)
+{
+    struct mob_binding *target = mob_binding_by_hoa(m, a->tpa);
+    if (target && target->away && target->home == site && target->site != site &&
+        !eth_addr_equal(a->sha, target->mac)) {
+        answer(m, sw, in_port, a, target->mac);
+        return;
+    }
+    struct mob_binding *asker = mob_binding_by_mac(m, a->sha);
+    if (asker && asker->away && asker->site == site && a->spa == asker->hoa &&
+        m->topo.sites[site].gw_mac_known) {
+        const struct mob_site *home = m->topo.sites[asker->home].cfg;
+        if ((a->tpa & mob_prefix_mask(home->prefix_len)) == home->prefix) {
+            answer(m, sw, in_port, a, m->topo.sites[site].gw_mac);
+        }
+    }
+}
+
+void mob_arp_packet_in(struct mob_app *m, struct mf_switch *sw, unsigned site, uint32_t in_port,
+                       const struct pkt_info *pkt)
+{
+    const struct pkt_arp *a = &pkt->arp;
+    const struct mob_site *s = m->topo.sites[site].cfg;
+    if (a->op == PKT_ARP_OP_REPLY && a->spa == s->gateway && mob_site_is_uplink(s, in_port)) {
+        learn_gateway(m, site, a);
+        return;
+    }
+    bool hv = mob_site_is_hypervisor_port(s, in_port);
+    struct mob_binding *b = mob_binding_by_mac(m, a->sha);
+    if (a->op == PKT_ARP_OP_REPLY && b && a->spa == b->hoa &&
+        eth_addr_equal(a->tha, mob_controller_mac)) {
+        mob_update_probe_reply(m, b, site, in_port);
+        return;
+    }
+    if (hv && pkt_arp_is_gratuitous(pkt) && b && a->spa == b->hoa) {
+        mob_count(m, MOB_C_GARP_IN);
+        mob_update_start(m, b, site, in_port, "garp");
+        return;
+    }
+    if (hv) {
+        learn_host(m, site, in_port, a);
+    }
+    if (a->op == PKT_ARP_OP_REQUEST) {
+        answer_request(m, sw, site, in_port, a);
+    }
+}

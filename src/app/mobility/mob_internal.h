@@ -1,0 +1,174 @@
+/* mob_internal.h - the mobility application's state, shared by its files:
+ * mobility.c (hooks), mob_binding.c (the table), mob_update.c (the binding
+ * update), mob_arp.c (probes and ARP answers), mob_pool.c (MoA pools),
+ * mob_reconcile.c (switches that (re)connect), mob_json.c (API views). */
+#ifndef MATFLOW_MOB_INTERNAL_H
+#define MATFLOW_MOB_INTERNAL_H
+
+#include <uthash.h>
+
+#include "app/app.h"
+#include "app/mobility/mob_flows.h"
+#include "app/mobility/mob_store.h"
+#include "app/mobility/mobility.h"
+
+struct event;
+struct event_base;
+
+enum mob_state { MOB_HOME, MOB_AWAY, MOB_UPDATING, MOB_DEGRADED };
+const char *mob_state_name(enum mob_state s);
+
+/* The steps of a binding update, in the order they normally happen. */
+#define MOB_STEPS(X)                        \
+    X(TRIGGER, "trigger")                   \
+    X(PROBE_OUT, "probe_out")               \
+    X(RECEIVING_OUT, "receiving_out")       \
+    X(RECEIVING_BARRIER, "receiving_barrier") \
+    X(PROBE_REPLY, "probe_reply")           \
+    X(SENDING_OUT, "sending_out")           \
+    X(SENDING_BARRIER, "sending_barrier")   \
+    X(PERSISTED, "persisted")               \
+    X(COMPLETE, "complete")                 \
+    X(CLEANUP_OUT, "cleanup_out")           \
+    X(CLEANUP_BARRIER, "cleanup_barrier")   \
+    X(FAILED, "failed")
+
+enum mob_step {
+#define MOB_STEP_ENUM(name, str) MOB_STEP_##name,
+    MOB_STEPS(MOB_STEP_ENUM)
+#undef MOB_STEP_ENUM
+};
+const char *mob_step_name(enum mob_step s);
+
+#define MOB_MAX_EVENTS 64
+struct mob_event {
+    enum mob_step step;
+    uint64_t t_us; /* since the trigger */
+    uint64_t dpid; /* for per-switch steps, else 0 */
+};
+
+/* One binding update, from trigger to cleanup; kept afterwards as a record
+ * for `matflowctl events`. */
+struct mob_update {
+    struct mob_app *app;
+    struct mob_binding *b;
+    uint32_t id;        /* update number, for the API */
+    uint32_t hoa;
+    uint32_t epoch;
+    unsigned site;      /* destination site index */
+    uint32_t port;
+    uint32_t moa;
+    bool to_home;
+    bool announced;     /* receiving side installed by `migrate` */
+    bool probe_answered;
+    bool aborted;       /* superseded by a newer update */
+    bool failed;
+    bool complete;
+    bool receiving_done;
+    int phase;          /* enum in mob_update.c */
+    char trigger[16];   /* "rarp", "garp", "migrate" */
+    char why[96];       /* failure reason */
+    unsigned pending;   /* batches of the current phase not yet confirmed */
+    unsigned refs;      /* batch callbacks outstanding + 1 while live */
+    unsigned probe_tries;
+    struct event *probe_timer;
+    uint64_t t0_us;
+    double wall_start;
+    struct mob_event events[MOB_MAX_EVENTS];
+    unsigned n_events;
+    /* What the node had before: its rules are removed by the cleanup. */
+    bool old_away;
+    unsigned old_site;
+    uint32_t old_moa, old_epoch;
+};
+
+struct mob_binding {
+    uint32_t id;
+    uint32_t hoa;
+    struct eth_addr mac;
+    unsigned home;
+    enum mob_state state;
+    /* The committed placement (what the switches have, sender side too). */
+    bool away;
+    unsigned site;
+    uint32_t port;
+    uint32_t moa;
+    uint32_t epoch;
+    double since;
+    struct mob_update *upd; /* in flight, or NULL */
+    UT_hash_handle hh_mac, hh_hoa;
+};
+
+struct mob_pool {
+    uint32_t first, n;
+    uint8_t *used; /* one byte per address */
+    uint32_t n_used;
+};
+
+#define MOB_HISTORY 64
+
+struct mob_app {
+    struct mf_app app;
+    struct mf_core *core;
+    struct event_base *base;
+    const struct mob_config *cfg;
+    struct mob_store *store;
+    struct mob_topology topo;
+    struct mob_pool pools[MOB_MAX_SITES];
+    struct mob_binding *by_mac, *by_hoa;
+    uint32_t next_binding_id;
+    uint32_t next_update_id;
+    struct mob_update *history[MOB_HISTORY]; /* finished updates, ring */
+    unsigned history_next;
+    uint64_t counters[MOB_N_COUNTERS];
+};
+
+/* mob_binding.c */
+struct mob_binding *mob_binding_by_mac(struct mob_app *m, struct eth_addr mac);
+struct mob_binding *mob_binding_by_hoa(struct mob_app *m, uint32_t hoa);
+struct mob_binding *mob_binding_add(struct mob_app *m, struct eth_addr mac, uint32_t hoa,
+                                    unsigned home, uint32_t port);
+void mob_binding_placement(const struct mob_binding *b, struct mob_placement *p);
+bool mob_binding_persist(struct mob_app *m, const struct mob_binding *b);
+void mob_bindings_free(struct mob_app *m);
+void mob_bindings_load(struct mob_app *m);
+int mob_site_index(const struct mob_app *m, uint64_t dpid);
+int mob_site_index_by_name(const struct mob_app *m, const char *name);
+
+/* mob_pool.c */
+void mob_pools_init(struct mob_app *m);
+void mob_pools_free(struct mob_app *m);
+uint32_t mob_pool_alloc(struct mob_app *m, unsigned site); /* 0 if exhausted */
+bool mob_pool_take(struct mob_app *m, unsigned site, uint32_t addr);
+void mob_pool_release(struct mob_app *m, unsigned site, uint32_t addr);
+
+/* mob_update.c */
+void mob_update_start(struct mob_app *m, struct mob_binding *b, unsigned site, uint32_t port,
+                      const char *trigger);
+void mob_update_probe_reply(struct mob_app *m, struct mob_binding *b, unsigned site,
+                            uint32_t port);
+void mob_update_event(struct mob_update *u, enum mob_step step, uint64_t dpid);
+void mob_updates_free(struct mob_app *m);
+
+/* mob_arp.c */
+void mob_arp_send_probe(struct mob_app *m, struct mf_switch *sw, uint32_t port,
+                        struct eth_addr mac, uint32_t hoa);
+void mob_arp_ask_gateways(struct mob_app *m, struct mf_switch *sw, unsigned site);
+/* Handles an ARP Packet-In; false if the app has no interest in it. */
+void mob_arp_packet_in(struct mob_app *m, struct mf_switch *sw, unsigned site, uint32_t in_port,
+                       const struct pkt_info *pkt);
+
+/* mob_reconcile.c */
+void mob_reconcile_start(struct mob_app *m, struct mf_switch *sw, unsigned site);
+void mob_reconcile_message(struct mob_app *m, struct mf_switch *sw, const struct of_msg *msg);
+/* Emits every rule the switch of `site` should hold now. */
+void mob_expected_flows(struct mob_app *m, unsigned site, mob_emit_fn *emit, void *arg);
+/* Re-sends every binding's rules to every switch (a gateway MAC changed). */
+void mob_refresh_all(struct mob_app *m);
+
+static inline void mob_count(struct mob_app *m, enum mob_counter c)
+{
+    m->counters[c]++;
+}
+
+#endif

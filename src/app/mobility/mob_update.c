@@ -1,0 +1,550 @@
+/* mob_update.c - one binding update, the paper's five steps made safe:
+ *
+ *   trigger (RARP, GARP or `migrate`) at site S
+ *     -> ARP probe to the node, and at once the receiving side for the new
+ *        MoA to every switch, each batch closed by a barrier
+ *     -> probe reply (the node is there and owns its HoA) and every receiving
+ *        barrier in -> the sending side to every switch (HoA -> MoA)
+ *     -> every sending barrier in -> binding written to disk -> COMPLETE
+ *     -> cleanup of the previous epoch's rules, reported on its own.
+ *
+ * No switch ever sends to a MoA that no switch delivers, and no packet with
+ * a MoA source reaches a host whose switch does not translate it. Each update
+ * has an epoch; a newer trigger supersedes an older update, whose late
+ * answers are then ignored. */
+#include <event2/event.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "app/mobility/mob_internal.h"
+#include "util/log.h"
+
+#define MOD "mobility"
+#define PROBE_INTERVAL_MS 300
+#define PROBE_TRIES 4
+
+enum phase { PH_PROBING, PH_RECEIVING, PH_SENDING, PH_CLEANUP, PH_DONE };
+
+const char *mob_step_name(enum mob_step s)
+{
+    static const char *const names[] = {
+#define MOB_STEP_NAME(name, str) str,
+        MOB_STEPS(MOB_STEP_NAME)
+#undef MOB_STEP_NAME
+    };
+    return (unsigned)s < sizeof names / sizeof names[0] ? names[s] : "unknown";
+}
+
+void mob_update_event(struct mob_update *u, enum mob_step step, uint64_t dpid)
+{
+    if (u->n_events < MOB_MAX_EVENTS) {
+        u->events[u->n_events++] =
+            (struct mob_event){step, time_usec() - u->t0_us, dpid};
+    }
+}
+
+/* A finished update goes to the history ring once no batch refers to it. */
+static void unref(struct mob_update *u)
+{
+    if (--u->refs > 0) {
+        return;
+    }
+    struct mob_app *m = u->app;
+    if (u->probe_timer) {
+        event_free(u->probe_timer);
+        u->probe_timer = NULL;
+    }
+    struct mob_update **slot = &m->history[m->history_next];
+    free(*slot);
+    *slot = u;
+    m->history_next = (m->history_next + 1) % MOB_HISTORY;
+}
+
+static void finish_update(struct mob_update *u)
+{
+    if (u->b && u->b->upd == u) {
+        u->b->upd = NULL;
+    }
+    u->phase = PH_DONE;
+    unref(u); /* the reference the update holds on itself while live */
+}
+
+/* Per-switch batches of one phase. */
+struct phase_ctx {
+    struct mob_update *u;
+    int phase;
+};
+
+static void phase_batch_done(struct mf_switch *sw, const struct sw_batch_result *r, void *arg);
+
+struct emit_ctx {
+    struct sw_batch *batch;
+    unsigned n;
+};
+
+static void emit_into_batch(void *arg, const struct of_flow_mod *fm)
+{
+    struct emit_ctx *e = arg;
+    static struct of_msg msg;
+    memset(&msg, 0, sizeof msg);
+    msg.kind = OF_FLOW_MOD;
+    msg.u.flow_mod = *fm;
+    sw_batch_add(e->batch, &msg);
+    e->n++;
+}
+
+typedef void phase_rules_fn(struct mob_update *u, unsigned site, mob_emit_fn *emit, void *arg);
+
+struct send_all_ctx {
+    struct mob_update *u;
+    phase_rules_fn *rules;
+    int phase;
+    unsigned sent;
+};
+
+static void send_to_switch(struct mf_switch *sw, void *arg)
+{
+    struct send_all_ctx *c = arg;
+    const struct sw_info *in = sw_get_info(sw);
+    int site = mob_site_index(c->u->app, in->dpid);
+    if (in->state != SW_READY || site < 0) {
+        return;
+    }
+    struct emit_ctx e = {sw_batch_begin(sw), 0};
+    c->rules(c->u, (unsigned)site, emit_into_batch, &e);
+    struct phase_ctx *pc = malloc(sizeof *pc);
+    if (!pc) {
+        abort();
+    }
+    *pc = (struct phase_ctx){c->u, c->phase};
+    c->u->refs++;
+    c->u->pending++;
+    c->sent++;
+    sw_batch_commit(e.batch, phase_batch_done, pc);
+}
+
+/* Sends one batch per ready switch; returns how many went out. The phase
+ * advances when every one of them has answered its barrier. */
+static unsigned send_phase(struct mob_update *u, int phase, phase_rules_fn *rules)
+{
+    u->phase = phase;
+    u->pending = 0;
+    u->refs++; /* keep u alive while batches complete synchronously */
+    struct send_all_ctx c = {u, rules, phase, 0};
+    core_foreach_switch(u->app->core, send_to_switch, &c);
+    u->refs--;
+    return c.sent;
+}
+
+static void placement_of(const struct mob_update *u, struct mob_placement *p)
+{
+    p->id = u->b->id;
+    p->epoch = u->epoch;
+    p->mac = u->b->mac;
+    p->hoa = u->b->hoa;
+    p->moa = u->moa;
+    p->home = u->b->home;
+    p->site = u->site;
+    p->port = u->port;
+}
+
+static void rules_receiving(struct mob_update *u, unsigned site, mob_emit_fn *emit, void *arg)
+{
+    struct mob_placement p;
+    placement_of(u, &p);
+    mob_flows_receiving(&u->app->topo, site, &p, emit, arg);
+}
+
+static void rules_sending(struct mob_update *u, unsigned site, mob_emit_fn *emit, void *arg)
+{
+    struct of_flow_mod fm;
+    if (u->to_home) {
+        mob_flows_delete(&fm, mob_cookie(MOB_ROLE_SENDING, u->b->id, 0),
+                         MOB_COOKIE_MASK_ROLE_BINDING);
+        emit(arg, &fm);
+        return;
+    }
+    struct mob_placement p;
+    placement_of(u, &p);
+    mob_flows_sending(&u->app->topo, site, &p, emit, arg);
+}
+
+/* Removes what older epochs of this binding left: everything but the new
+ * epoch (all of it when the node is home again). */
+static void rules_cleanup(struct mob_update *u, unsigned site, mob_emit_fn *emit, void *arg)
+{
+    struct of_flow_mod fm;
+    if (u->to_home) {
+        mob_flows_delete(&fm, mob_cookie(0, u->b->id, 0), 0xffff0ffffff00000ull);
+        emit(arg, &fm);
+        return;
+    }
+    uint32_t from = u->epoch > 16 ? u->epoch - 16 : 0;
+    if (u->old_epoch > from && u->old_epoch < u->epoch) {
+        from = u->old_epoch; /* epochs between were superseded attempts */
+    }
+    for (uint32_t e = from; e < u->epoch; e++) {
+        mob_flows_delete(&fm, mob_cookie(0, u->b->id, e), MOB_COOKIE_MASK_BINDING_EPOCH);
+        emit(arg, &fm);
+    }
+}
+
+/* Rolls back a failed update: its own epoch's rules go. */
+static void rules_rollback(struct mob_update *u, unsigned site, mob_emit_fn *emit, void *arg)
+{
+    struct of_flow_mod fm;
+    mob_flows_delete(&fm, mob_cookie(0, u->b->id, u->epoch), MOB_COOKIE_MASK_BINDING_EPOCH);
+    emit(arg, &fm);
+}
+
+static void fail_update(struct mob_update *u, const char *why)
+{
+    struct mob_app *m = u->app;
+    struct mob_binding *b = u->b;
+    snprintf(u->why, sizeof u->why, "%s", why);
+    u->failed = true;
+    mob_count(m, MOB_C_UPDATES_FAILED);
+    mob_update_event(u, MOB_STEP_FAILED, 0);
+    LOG_WRN(MOD, "update %u of %s (epoch %u) failed: %s", u->id, m->cfg->sites[b->home].name,
+            u->epoch, why);
+    if (u->probe_timer) {
+        event_del(u->probe_timer);
+    }
+    if (!u->to_home && !(b->away && b->site == u->site && b->moa == u->moa)) {
+        mob_pool_release(m, u->site, u->moa);
+    }
+    b->state = b->away ? MOB_AWAY : MOB_HOME;
+    send_phase(u, PH_CLEANUP, rules_rollback);
+    finish_update(u);
+}
+
+static void start_sending(struct mob_update *u)
+{
+    mob_update_event(u, MOB_STEP_SENDING_OUT, 0);
+    if (send_phase(u, PH_SENDING, rules_sending) == 0) {
+        fail_update(u, "no switch connected");
+    }
+}
+
+/* Senders switch only when the node answered and every receiver is ready. */
+static void maybe_start_sending(struct mob_update *u)
+{
+    if (u->phase == PH_PROBING && u->probe_answered && (u->receiving_done || u->to_home)) {
+        start_sending(u);
+    }
+}
+
+static void complete(struct mob_update *u)
+{
+    struct mob_app *m = u->app;
+    struct mob_binding *b = u->b;
+    b->away = !u->to_home;
+    b->site = u->site;
+    b->port = u->port;
+    b->moa = u->to_home ? b->hoa : u->moa;
+    b->epoch = u->epoch;
+    b->since = time_wall();
+    b->state = b->away ? MOB_AWAY : MOB_HOME;
+    if (!mob_binding_persist(m, b)) {
+        b->state = MOB_DEGRADED; /* the switches have it; the disk does not */
+    }
+    mob_update_event(u, MOB_STEP_PERSISTED, 0);
+    u->complete = true;
+    mob_update_event(u, MOB_STEP_COMPLETE, 0);
+    mob_count(m, MOB_C_UPDATES_COMPLETE);
+    uint64_t us = u->events[u->n_events - 1].t_us;
+    LOG_INF(MOD, "binding %u.%u.%u.%u at %s as %u.%u.%u.%u (%s), epoch %u, complete in %.3f ms",
+            b->hoa >> 24, (b->hoa >> 16) & 0xff, (b->hoa >> 8) & 0xff, b->hoa & 0xff,
+            m->cfg->sites[b->site].name, b->moa >> 24, (b->moa >> 16) & 0xff,
+            (b->moa >> 8) & 0xff, b->moa & 0xff, b->away ? "away" : "home", b->epoch,
+            us / 1000.0);
+    if (u->old_away && (u->old_site != u->site || u->old_moa != b->moa)) {
+        mob_pool_release(m, u->old_site, u->old_moa);
+    }
+    mob_update_event(u, MOB_STEP_CLEANUP_OUT, 0);
+    if (b->upd == u) {
+        b->upd = NULL; /* a newer move may start while the cleanup runs */
+    }
+    if (send_phase(u, PH_CLEANUP, rules_cleanup) == 0) {
+        finish_update(u);
+    }
+}
+
+static void phase_batch_done(struct mf_switch *sw, const struct sw_batch_result *r, void *arg)
+{
+    struct phase_ctx *pc = arg;
+    struct mob_update *u = pc->u;
+    int phase = pc->phase;
+    free(pc);
+    uint64_t dpid = sw_get_info(sw)->dpid;
+    if (r->status == SW_BATCH_ERRORS) {
+        mob_count(u->app, MOB_C_SWITCH_ERRORS);
+        LOG_WRN(MOD, "switch %016llx refused %u of %u rules of update %u (first: type %u code %u)",
+                (unsigned long long)dpid, r->n_errors, r->n_msgs, u->id, r->errors[0].type,
+                r->errors[0].code);
+        if (u->b->upd == u && !u->failed) {
+            u->b->state = MOB_DEGRADED;
+        }
+    }
+    /* A switch that went away is brought up to date when it returns. */
+    if (!u->aborted && !u->failed && phase == u->phase) {
+        static const enum mob_step barrier_step[] = {
+            [PH_RECEIVING] = MOB_STEP_RECEIVING_BARRIER,
+            [PH_SENDING] = MOB_STEP_SENDING_BARRIER,
+            [PH_CLEANUP] = MOB_STEP_CLEANUP_BARRIER,
+        };
+        if (phase == PH_RECEIVING || phase == PH_SENDING || phase == PH_CLEANUP) {
+            mob_update_event(u, barrier_step[phase], dpid);
+        }
+        if (--u->pending == 0) {
+            if (phase == PH_RECEIVING) {
+                u->receiving_done = true;
+                u->phase = PH_PROBING;
+                maybe_start_sending(u);
+            } else if (phase == PH_SENDING) {
+                complete(u);
+            } else if (phase == PH_CLEANUP && u->complete) {
+                finish_update(u);
+            }
+        }
+    }
+    unref(u);
+}
+
+static void on_probe_timer(evutil_socket_t fd, short what, void *arg)
+{
+    struct mob_update *u = arg;
+    struct mob_app *m = u->app;
+    if (u->probe_answered || u->aborted || u->failed) {
+        return;
+    }
+    if (u->probe_tries >= PROBE_TRIES) {
+        mob_count(m, MOB_C_PROBE_TIMEOUT);
+        fail_update(u, "the node did not answer the ARP probe");
+        return;
+    }
+    struct mf_switch *sw = core_find_switch(m->core, m->cfg->sites[u->site].dpid);
+    if (sw) {
+        mob_arp_send_probe(m, sw, u->port, u->b->mac, u->b->hoa);
+        u->probe_tries++;
+    }
+    struct timeval tv = {0, PROBE_INTERVAL_MS * 1000};
+    event_add(u->probe_timer, &tv);
+}
+
+/* A newer trigger wins: the older update stops where it is; its epoch's
+ * rules are removed by the newer update's cleanup. */
+static void supersede(struct mob_app *m, struct mob_update *old)
+{
+    old->aborted = true;
+    mob_count(m, MOB_C_UPDATES_SUPERSEDED);
+    snprintf(old->why, sizeof old->why, "superseded by a newer move");
+    if (old->probe_timer) {
+        event_del(old->probe_timer);
+    }
+    struct mob_binding *b = old->b;
+    if (!old->to_home && !(b->away && b->site == old->site && b->moa == old->moa)) {
+        mob_pool_release(m, old->site, old->moa);
+    }
+    finish_update(old);
+}
+
+static struct mob_update *new_update(struct mob_app *m, struct mob_binding *b, unsigned site,
+                                     uint32_t port, const char *trigger)
+{
+    struct mob_update *u = calloc(1, sizeof *u);
+    if (!u) {
+        abort();
+    }
+    u->app = m;
+    u->b = b;
+    u->id = ++m->next_update_id;
+    u->hoa = b->hoa;
+    u->refs = 1;
+    u->site = site;
+    u->port = port;
+    u->to_home = site == b->home;
+    u->t0_us = time_usec();
+    u->wall_start = time_wall();
+    snprintf(u->trigger, sizeof u->trigger, "%s", trigger);
+    u->old_away = b->away;
+    u->old_site = b->site;
+    u->old_moa = b->moa;
+    u->old_epoch = b->epoch;
+    uint32_t last = b->upd ? b->upd->epoch : b->epoch;
+    u->epoch = (last + 1) & MOB_EPOCH_MASK;
+    mob_update_event(u, MOB_STEP_TRIGGER, m->cfg->sites[site].dpid);
+    return u;
+}
+
+/* Allocates the MoA: the same one if the node stays on its site. */
+static bool choose_moa(struct mob_app *m, struct mob_update *u)
+{
+    struct mob_binding *b = u->b;
+    if (u->to_home) {
+        u->moa = b->hoa;
+        return true;
+    }
+    if (b->away && b->site == u->site) {
+        u->moa = b->moa;
+        return true;
+    }
+    u->moa = mob_pool_alloc(m, u->site);
+    return u->moa != 0;
+}
+
+static struct mob_update *begin(struct mob_app *m, struct mob_binding *b, unsigned site,
+                                uint32_t port, const char *trigger)
+{
+    struct mob_placement probe_p = {.home = b->home, .site = site};
+    if (!mob_flows_ready(&m->topo, &probe_p)) {
+        mob_count(m, MOB_C_REJECT_GATEWAY_UNKNOWN);
+        LOG_WRN(MOD, "cannot move %s: a gateway MAC is not known yet", trigger);
+        return NULL;
+    }
+    struct mob_update *prev = b->upd;
+    struct mob_update *u = new_update(m, b, site, port, trigger);
+    if (!choose_moa(m, u)) {
+        mob_count(m, MOB_C_REJECT_POOL_EXHAUSTED);
+        LOG_WRN(MOD, "site %s: MoA pool exhausted", m->cfg->sites[site].name);
+        free(u);
+        return NULL;
+    }
+    if (prev) {
+        /* Inherit what the switches may hold from the superseded attempt. */
+        supersede(m, prev);
+    }
+    b->upd = u;
+    b->state = MOB_UPDATING;
+    mob_count(m, MOB_C_UPDATES_STARTED);
+    u->probe_timer = event_new(m->base, -1, 0, on_probe_timer, u);
+    return u;
+}
+
+static void send_receiving(struct mob_update *u)
+{
+    mob_update_event(u, MOB_STEP_RECEIVING_OUT, 0);
+    if (send_phase(u, PH_RECEIVING, rules_receiving) == 0) {
+        u->receiving_done = true;
+        u->phase = PH_PROBING;
+    }
+}
+
+static void send_probe(struct mob_app *m, struct mob_update *u)
+{
+    struct mf_switch *sw = core_find_switch(m->core, m->cfg->sites[u->site].dpid);
+    if (sw) {
+        mob_arp_send_probe(m, sw, u->port, u->b->mac, u->b->hoa);
+        mob_update_event(u, MOB_STEP_PROBE_OUT, sw_get_info(sw)->dpid);
+    }
+    u->probe_tries = 1;
+    struct timeval tv = {0, PROBE_INTERVAL_MS * 1000};
+    event_add(u->probe_timer, &tv);
+}
+
+void mob_update_start(struct mob_app *m, struct mob_binding *b, unsigned site, uint32_t port,
+                      const char *trigger)
+{
+    struct mob_update *cur = b->upd;
+    if (cur && cur->site == site && !cur->failed) {
+        if (cur->announced && cur->port == 0) {
+            /* The pre-announced node arrived: prove it is there. */
+            cur->port = port;
+            mob_update_event(cur, MOB_STEP_TRIGGER, m->cfg->sites[site].dpid);
+            cur->phase = cur->receiving_done ? PH_PROBING : cur->phase;
+            send_probe(m, cur);
+            return;
+        }
+        mob_count(m, MOB_C_DUPLICATE_ANNOUNCEMENT); /* QEMU sends 5 RARPs */
+        return;
+    }
+    if (!cur && b->site == site && (b->away || site == b->home)) {
+        b->port = port; /* same site: the rules do not depend on the port */
+        mob_count(m, MOB_C_DUPLICATE_ANNOUNCEMENT);
+        return;
+    }
+    struct mob_update *u = begin(m, b, site, port, trigger);
+    if (!u) {
+        return;
+    }
+    u->phase = PH_PROBING;
+    send_probe(m, u);
+    if (!u->to_home) {
+        send_receiving(u); /* harmless before the move: goes with the probe */
+    } else {
+        u->receiving_done = true;
+    }
+}
+
+void mob_update_probe_reply(struct mob_app *m, struct mob_binding *b, unsigned site,
+                            uint32_t port)
+{
+    struct mob_update *u = b->upd;
+    if (!u || u->site != site || u->probe_answered || u->port == 0) {
+        mob_count(m, MOB_C_REJECT_STALE_REPLY);
+        return;
+    }
+    u->probe_answered = true;
+    event_del(u->probe_timer);
+    mob_update_event(u, MOB_STEP_PROBE_REPLY, m->cfg->sites[site].dpid);
+    maybe_start_sending(u);
+}
+
+json_t *mobility_migrate(struct mob_app *m, const char *node, const char *site_name)
+{
+    struct eth_addr mac;
+    struct mob_binding *b = NULL;
+    if (eth_addr_parse(node, &mac)) {
+        b = mob_binding_by_mac(m, mac);
+    } else {
+        unsigned a, bb, c, d;
+        char extra;
+        if (sscanf(node, "%u.%u.%u.%u%c", &a, &bb, &c, &d, &extra) == 4 && a < 256 &&
+            bb < 256 && c < 256 && d < 256) {
+            b = mob_binding_by_hoa(m, a << 24 | bb << 16 | c << 8 | d);
+        }
+    }
+    if (!b) {
+        return json_pack("{s:s}", "error", "no such mobile node (give its MAC or HoA)");
+    }
+    int site = mob_site_index_by_name(m, site_name);
+    if (site < 0) {
+        return json_pack("{s:s}", "error", "no such site");
+    }
+    if ((b->upd && b->upd->site == (unsigned)site) || (!b->upd && b->site == (unsigned)site)) {
+        return json_pack("{s:s}", "error", "the node is already there or on its way");
+    }
+    if ((unsigned)site == b->home) {
+        return json_pack("{s:s}", "error",
+                         "a return home needs no announcement: the node's RARP suffices");
+    }
+    struct mob_update *u = begin(m, b, (unsigned)site, 0, "migrate");
+    if (!u) {
+        return json_pack("{s:s}", "error", "cannot start: gateway MAC unknown or pool exhausted");
+    }
+    u->announced = true;
+    u->phase = PH_PROBING;
+    send_receiving(u);
+    char moa[16];
+    snprintf(moa, sizeof moa, "%u.%u.%u.%u", u->moa >> 24, (u->moa >> 16) & 0xff,
+             (u->moa >> 8) & 0xff, u->moa & 0xff);
+    return json_pack("{s:s, s:s, s:i, s:i}", "result", "announced", "moa", moa, "epoch",
+                     (int)u->epoch, "update", (int)u->id);
+}
+
+void mob_updates_free(struct mob_app *m)
+{
+    struct mob_binding *b, *tmp;
+    HASH_ITER(hh_hoa, m->by_hoa, b, tmp) {
+        b->upd = NULL; /* pending updates die with their batches at shutdown */
+    }
+    for (unsigned i = 0; i < MOB_HISTORY; i++) {
+        if (m->history[i]) {
+            if (m->history[i]->probe_timer) {
+                event_free(m->history[i]->probe_timer);
+            }
+            free(m->history[i]);
+            m->history[i] = NULL;
+        }
+    }
+}
