@@ -69,8 +69,9 @@ drivers/virtio/virtio_pci_legacy_dev drivers/virtio/virtio_pci_modern_dev
 drivers/virtio/virtio_pci net/core/failover drivers/net/net_failover
 drivers/net/virtio_net drivers/net/ethernet/intel/e1000/e1000"
 
-# Part of the key: a change to this file (init, modules) makes a new build.
-HASH=$(sha256sum "$SELF" | cut -c1-10)
+# Part of the key: a change to this file's code (init, modules, recipe; not
+# its comment lines) makes a new build.
+HASH=$(grep -v '^[[:space:]]*#' "$SELF" | sha256sum | cut -c1-10)
 
 # The kernel package and its version: what linux-image-amd64 depends on now
 # ("linux-image-6.1.0-56-amd64 6.1.192-2"). One apt-cache call (~0.4 s).

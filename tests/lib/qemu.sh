@@ -84,13 +84,17 @@ qm_running() {
 qm_status() { qm_qmp "$1" query-status | sed -n 's/.*"status": "\([^"]*\)".*/\1/p'; }
 
 # qm__launch NAME TAP NIC MAC APPEND [QEMU-ARGS...]: QEMU in the background,
-# in the QEMU namespace; the pid ($!) is QEMU's own (ip netns exec execs).
+# in the QEMU namespace; the pid ($!) is QEMU's own (ip netns exec and env
+# exec it).
 qm__launch() {
     _ql_n=$1 _ql_tap=$2 _ql_nic=$3 _ql_mac=$4 _ql_app=$5
     shift 5
     rm -f "$QM_RUN/qemu-$_ql_n.qmp" "$QM_RUN/qemu-$_ql_n.serial.log"
     printf '%s\n' "$_ql_nic" "$_ql_mac" "$_ql_app" > "$QM_RUN/qemu-$_ql_n.conf"
-    qm_in "$QM_QEMU" -name "$_ql_n" -machine pc,accel=tcg -cpu qemu64 -m "$QM_MEM" -smp 1 \
+    # Not through qm_in: a backgrounded function is a subshell, and $! its pid.
+    if [ -n "$QM_NS" ]; then _ql_in="ip netns exec $QM_NS"; else _ql_in=env; fi
+    # shellcheck disable=SC2086  # _ql_in is split on purpose
+    $_ql_in "$QM_QEMU" -name "$_ql_n" -machine pc,accel=tcg -cpu qemu64 -m "$QM_MEM" -smp 1 \
         -nodefaults -no-user-config -display none -vga none -no-reboot \
         -kernel "$QM_GUEST/vmlinuz" -initrd "$QM_GUEST/initrd.gz" -append "$_ql_app" \
         -netdev "tap,id=n0,ifname=$_ql_tap,script=no,downscript=no,vnet_hdr=off" \
