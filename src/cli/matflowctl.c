@@ -18,12 +18,20 @@ static void usage(FILE *f)
     fprintf(f,
             "usage: matflowctl [--api PATH] [--json] COMMAND\n\n"
             "commands:\n"
-            "  switches   connected switches: dpid, address, ports, counters\n"
-            "  stats      controller counters, refused messages and frames by reason\n\n"
+            "  switches            connected switches: dpid, address, ports, counters\n"
+            "  stats               counters, refused messages and frames by reason\n"
+            "  sites               sites: prefix, gateway, switch, MoA pool use\n"
+            "  bindings            mobile nodes: HoA, MAC, site, port, MoA, epoch, state\n"
+            "  events              binding updates with their timelines (microseconds)\n"
+            "  migrate NODE SITE   announce that NODE (MAC or HoA) moves to SITE:\n"
+            "                      its MoA and receiving rules are ready before it arrives\n\n"
             "  --api PATH   matflowd's control socket (default %s)\n"
             "  --json       print the daemon's JSON instead of text\n",
             DEFAULT_API);
 }
+
+static const char *str(json_t *o, const char *key);
+static long long num(json_t *o, const char *key);
 
 /* Sends one command and returns the whole answer (malloc'd), or NULL. */
 static char *ask(const char *path, const char *cmd)
@@ -44,8 +52,13 @@ static char *ask(const char *path, const char *cmd)
     }
     struct timeval tv = {10, 0};
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    char line[64];
+    char line[256];
     int n = snprintf(line, sizeof line, "%s\n", cmd);
+    if (n < 0 || (size_t)n >= sizeof line) {
+        fprintf(stderr, "matflowctl: request too long\n");
+        close(fd);
+        return NULL;
+    }
     if (write(fd, line, (size_t)n) != n) {
         fprintf(stderr, "matflowctl: write to %s failed: %s\n", path, strerror(errno));
         close(fd);
@@ -84,6 +97,55 @@ static char *ask(const char *path, const char *cmd)
     close(fd);
     buf[len] = '\0';
     return buf;
+}
+
+static void print_bindings(json_t *doc)
+{
+    printf("%-15s  %-17s  %-8s  %-8s  %4s  %-15s  %5s  %-8s  %s\n", "HOA", "MAC", "HOME", "SITE",
+           "PORT", "MOA", "EPOCH", "STATE", "SINCE");
+    size_t i;
+    json_t *b;
+    json_array_foreach(json_object_get(doc, "bindings"), i, b) {
+        printf("%-15s  %-17s  %-8s  %-8s  %4lld  %-15s  %5lld  %-8s  %s\n", str(b, "hoa"),
+               str(b, "mac"), str(b, "home"), str(b, "site"), num(b, "port"), str(b, "moa"),
+               num(b, "epoch"), str(b, "state"), str(b, "since"));
+    }
+}
+
+static void print_sites(json_t *doc)
+{
+    printf("%-8s  %-16s  %-18s  %-15s  %-17s  %-9s  %s\n", "SITE", "DPID", "PREFIX", "GATEWAY",
+           "GATEWAY MAC", "SWITCH", "MOA POOL");
+    size_t i;
+    json_t *s;
+    json_array_foreach(json_object_get(doc, "sites"), i, s) {
+        const char *gw = json_string_value(json_object_get(s, "gateway_mac"));
+        printf("%-8s  %-16s  %-18s  %-15s  %-17s  %-9s  %lld/%lld used, %lld node(s) here\n",
+               str(s, "name"), str(s, "dpid"), str(s, "prefix"), str(s, "gateway"),
+               gw ? gw : "(learning)",
+               json_is_true(json_object_get(s, "connected")) ? "connected" : "down",
+               num(s, "pool_used"), num(s, "pool_size"), num(s, "nodes_here"));
+    }
+}
+
+static void print_events(json_t *doc)
+{
+    size_t i, j;
+    json_t *u, *e;
+    json_array_foreach(json_object_get(doc, "updates"), i, u) {
+        const char *state = json_is_true(json_object_get(u, "complete"))    ? "complete"
+                            : json_is_true(json_object_get(u, "failed"))    ? "failed"
+                            : json_is_true(json_object_get(u, "superseded")) ? "superseded"
+                                                                             : "in progress";
+        printf("update %lld: %s -> %s as %s (epoch %lld, %s), started %s, %s%s%s\n",
+               num(u, "id"), str(u, "hoa"), str(u, "to"), str(u, "moa"), num(u, "epoch"),
+               str(u, "trigger"), str(u, "start"), state, *str(u, "why") ? ": " : "",
+               str(u, "why"));
+        json_array_foreach(json_object_get(u, "events"), j, e) {
+            printf("  %10.3f ms  %-18s %s\n", num(e, "t_us") / 1000.0, str(e, "step"),
+                   str(e, "dpid"));
+        }
+    }
 }
 
 static const char *str(json_t *o, const char *key)
@@ -159,9 +221,30 @@ static void print_stats(json_t *doc)
     print_reasons("rejected frames", json_object_get(doc, "rejected_frames"));
 }
 
+static bool is_command(const char *s)
+{
+    static const char *const cmds[] = {"switches", "stats", "sites", "bindings", "events",
+                                       "migrate"};
+    for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
+        if (!strcmp(s, cmds[i])) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Arguments travel on one request line: no spaces, nothing odd, short. */
+static bool valid_word(const char *s)
+{
+    size_t n = strlen(s);
+    return n > 0 && n < 64 && strspn(s, "0123456789abcdefABCDEF:.-_"
+                                        "ghijklmnopqrstuvwxyzGHIJKLMNOPQRSTUVWXYZ") == n;
+}
+
 int main(int argc, char **argv)
 {
-    const char *api = DEFAULT_API, *cmd = NULL;
+    const char *api = DEFAULT_API, *cmd = NULL, *args[2] = {NULL, NULL};
+    unsigned n_args = 0;
     bool as_json = false;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--json")) {
@@ -171,9 +254,11 @@ int main(int argc, char **argv)
         } else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
             usage(stdout);
             return 0;
-        } else if (argv[i][0] != '-' && !cmd &&
-                   (!strcmp(argv[i], "switches") || !strcmp(argv[i], "stats"))) {
+        } else if (argv[i][0] != '-' && !cmd && is_command(argv[i])) {
             cmd = argv[i];
+        } else if (cmd && !strcmp(cmd, "migrate") && n_args < 2 && argv[i][0] != '-' &&
+                   valid_word(argv[i])) {
+            args[n_args++] = argv[i];
         } else {
             fprintf(stderr, "matflowctl: unexpected argument '%s'\n", argv[i]);
             usage(stderr);
@@ -185,7 +270,15 @@ int main(int argc, char **argv)
         usage(stderr);
         return 2;
     }
-    char *answer = ask(api, cmd);
+    if (!strcmp(cmd, "migrate") && n_args != 2) {
+        fprintf(stderr, "matflowctl: migrate needs NODE (MAC or HoA) and SITE\n");
+        usage(stderr);
+        return 2;
+    }
+    char request[200];
+    snprintf(request, sizeof request, "%s%s%s%s%s", cmd, n_args ? " " : "", n_args ? args[0] : "",
+             n_args ? " " : "", n_args ? args[1] : "");
+    char *answer = ask(api, request);
     if (!answer) {
         return 1;
     }
@@ -203,8 +296,16 @@ int main(int argc, char **argv)
         printf("\n");
     } else if (!strcmp(cmd, "switches")) {
         print_switches(doc);
-    } else {
+    } else if (!strcmp(cmd, "stats")) {
         print_stats(doc);
+    } else if (!strcmp(cmd, "bindings")) {
+        print_bindings(doc);
+    } else if (!strcmp(cmd, "sites")) {
+        print_sites(doc);
+    } else if (!strcmp(cmd, "events")) {
+        print_events(doc);
+    } else {
+        printf("%s: MoA %s, epoch %lld\n", str(doc, "result"), str(doc, "moa"), num(doc, "epoch"));
     }
     json_decref(doc);
     return 0;

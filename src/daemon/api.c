@@ -14,6 +14,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "app/mobility/mobility.h"
 #include "util/log.h"
 
 #define MOD "api"
@@ -21,6 +22,7 @@
 
 struct api_server {
     struct mf_core *core;
+    struct mob_app *mob; /* NULL without sites */
     struct evconnlistener *listener;
     char *path;
 };
@@ -37,15 +39,40 @@ static void on_client_event(struct bufferevent *bev, short what, void *arg)
     }
 }
 
-static json_t *answer(struct api_server *api, const char *cmd)
+/* A request line is a command and its arguments, separated by spaces. */
+static json_t *answer(struct api_server *api, char *line)
 {
-    if (!strcmp(cmd, "switches")) {
+    char *args[4] = {NULL};
+    unsigned n = 0;
+    for (char *save = NULL, *w = strtok_r(line, " ", &save); w && n < 4;
+         w = strtok_r(NULL, " ", &save)) {
+        args[n++] = w;
+    }
+    const char *cmd = n ? args[0] : "";
+    if (!strcmp(cmd, "switches") && n == 1) {
         return api_json_switches(api->core);
     }
-    if (!strcmp(cmd, "stats")) {
-        return api_json_stats(api->core);
+    if (!strcmp(cmd, "stats") && n == 1) {
+        return api_json_stats(api->core, api->mob);
     }
-    return json_pack("{s:s}", "error", "unknown command");
+    bool mobility_cmd = !strcmp(cmd, "bindings") || !strcmp(cmd, "sites") ||
+                        !strcmp(cmd, "events") || !strcmp(cmd, "migrate");
+    if (mobility_cmd && !api->mob) {
+        return json_pack("{s:s}", "error", "no sites configured: the mobility application is off");
+    }
+    if (!strcmp(cmd, "bindings") && n == 1) {
+        return mobility_json_bindings(api->mob);
+    }
+    if (!strcmp(cmd, "sites") && n == 1) {
+        return mobility_json_sites(api->mob);
+    }
+    if (!strcmp(cmd, "events") && n == 1) {
+        return mobility_json_events(api->mob);
+    }
+    if (!strcmp(cmd, "migrate") && n == 3) {
+        return mobility_migrate(api->mob, args[1], args[2]);
+    }
+    return json_pack("{s:s}", "error", "unknown command or wrong arguments");
 }
 
 static void on_client_read(struct bufferevent *bev, void *arg)
@@ -112,7 +139,8 @@ static void make_parent_dir(const char *path)
     }
 }
 
-struct api_server *api_start(struct event_base *base, struct mf_core *core, const char *path)
+struct api_server *api_start(struct event_base *base, struct mf_core *core, struct mob_app *mob,
+                             const char *path)
 {
     struct sockaddr_un sun;
     memset(&sun, 0, sizeof sun);
@@ -133,6 +161,7 @@ struct api_server *api_start(struct event_base *base, struct mf_core *core, cons
         return NULL;
     }
     api->core = core;
+    api->mob = mob;
     api->path = strdup(path);
     api->listener = evconnlistener_new_bind(base, on_accept, api, LEV_OPT_CLOSE_ON_FREE, 64,
                                             (struct sockaddr *)&sun, sizeof sun);

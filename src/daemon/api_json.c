@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "app/mobility/mobility.h"
 #include "core/core.h"
 #include "pkt/pkt.h"
 #include "util/log.h"
@@ -58,7 +59,7 @@ json_t *api_json_switches(struct mf_core *core)
     return json_pack("{s:o}", "switches", list);
 }
 
-json_t *api_json_stats(struct mf_core *core)
+json_t *api_json_stats(struct mf_core *core, struct mob_app *mob)
 {
     const struct core_stats *st = core_get_stats(core);
     json_t *msgs = json_object(), *frames = json_object();
@@ -74,11 +75,15 @@ json_t *api_json_stats(struct mf_core *core)
         json_object_set_new(frames, pkt_reject_name(r),
                             json_integer((json_int_t)pkt_reject_count(r)));
     }
-    return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:o}", "switches_connected",
+    json_t *doc = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:o}", "switches_connected",
                      (json_int_t)core_n_switches(core, true), "connections_open",
                      (json_int_t)core_n_switches(core, false), "connections_total",
                      (json_int_t)st->connections_total, "messages_in",
                      (json_int_t)st->messages_in, "messages_out", (json_int_t)st->messages_out,
                      "packet_ins", (json_int_t)st->packet_ins, "rejected_messages", msgs,
                      "rejected_frames", frames);
+    if (mob) {
+        json_object_set_new(doc, "mobility", mobility_json_counters(mob));
+    }
+    return doc;
 }

@@ -8,6 +8,8 @@
 #include <string.h>
 #include <sys/resource.h>
 
+#include "app/mobility/mob_store.h"
+#include "app/mobility/mobility.h"
 #include "core/core.h"
 #include "daemon/api.h"
 #include "daemon/config.h"
@@ -25,6 +27,7 @@ static void usage(FILE *f)
             "  --api PATH                control socket for matflowctl\n"
             "                            (default %s)\n"
             "  --config FILE             YAML configuration (see docs/CONFIG.md)\n"
+            "  --database PATH           bindings store, SQLite (default %s)\n"
             "  --check-config FILE       validate FILE, print every error, and exit\n"
             "  --log-level LEVEL         debug, info, warn or error (default info)\n"
             "  --echo-interval SECONDS   idle time before an echo request (default 5)\n"
@@ -32,15 +35,16 @@ static void usage(FILE *f)
             "  --handshake-timeout SECONDS  accept to ready (default 10)\n"
             "  --help, --version\n\n"
             "Command-line options override the configuration file.\n",
-            MATFLOW_DEFAULT_LISTEN, MATFLOW_DEFAULT_API);
+            MATFLOW_DEFAULT_LISTEN, MATFLOW_DEFAULT_API, MATFLOW_DEFAULT_DB);
 }
 
-enum { OPT_LISTEN = 256, OPT_API, OPT_CONFIG, OPT_CHECK, OPT_LOG, OPT_ECHO, OPT_MISSES,
+enum { OPT_LISTEN = 256, OPT_API, OPT_DB, OPT_CONFIG, OPT_CHECK, OPT_LOG, OPT_ECHO, OPT_MISSES,
        OPT_HANDSHAKE, OPT_HELP, OPT_VERSION };
 
 static const struct option options[] = {
     {"listen", required_argument, NULL, OPT_LISTEN},
     {"api", required_argument, NULL, OPT_API},
+    {"database", required_argument, NULL, OPT_DB},
     {"config", required_argument, NULL, OPT_CONFIG},
     {"check-config", required_argument, NULL, OPT_CHECK},
     {"log-level", required_argument, NULL, OPT_LOG},
@@ -95,6 +99,13 @@ static int parse_args(int argc, char **argv, struct config *c)
                 return bad_arg("--api", optarg, "expected a path");
             }
             config_set_api(c, optarg);
+            break;
+        case OPT_DB:
+            if (optarg[0] == '\0') {
+                return bad_arg("--database", optarg, "expected a path");
+            }
+            free(c->db_path);
+            c->db_path = strdup(optarg);
             break;
         case OPT_CONFIG:
         case OPT_CHECK:
@@ -188,7 +199,19 @@ int main(int argc, char **argv)
             rc = 1;
         }
     }
-    struct api_server *api = rc == 0 ? api_start(base, core, cfg.api_path) : NULL;
+    /* The mobility application runs when sites are configured. */
+    struct mob_store *store = NULL;
+    struct mob_app *mob = NULL;
+    if (rc == 0 && cfg.mob->n_sites > 0) {
+        store = mob_store_open(cfg.db_path, false);
+        mob = store ? mobility_create(core, base, cfg.mob, store) : NULL;
+        if (mob) {
+            core_add_app(core, mobility_as_app(mob));
+        } else {
+            rc = 1;
+        }
+    }
+    struct api_server *api = rc == 0 ? api_start(base, core, mob, cfg.api_path) : NULL;
     if (rc == 0 && !api) {
         rc = 1;
     }
@@ -203,7 +226,9 @@ int main(int argc, char **argv)
         event_free(intr);
     }
     api_stop(api);
-    core_destroy(core);
+    core_destroy(core); /* completes pending batches before the app goes */
+    mobility_destroy(mob);
+    mob_store_close(store);
     event_base_free(base);
     config_free(&cfg);
     return rc;

@@ -74,8 +74,10 @@ static void learn_gateway(struct mob_app *m, unsigned site, const struct pkt_arp
     st->gw_mac = a->sha;
     st->gw_mac_known = true;
     LOG_INF(MOD, "site %s: gateway is at " ETH_ADDR_FMT, st->cfg->name, ETH_ADDR_ARGS(a->sha));
-    if (changed) {
-        mob_refresh_all(m); /* rules carry the gateway's MAC */
+    if (changed || mob_gateways_known(m)) {
+        /* Rules carry the gateway MACs: with the last one known (or one
+         * changed), every switch gets its binding rules checked. */
+        mob_refresh_all(m);
     }
 }
 

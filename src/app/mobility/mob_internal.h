@@ -107,6 +107,17 @@ struct mob_pool {
 
 #define MOB_HISTORY 64
 
+/* A switch being reconciled: its flows, as read back. */
+struct mob_sw {
+    uint64_t dpid;
+    unsigned site;
+    uint32_t request_xid;
+    bool full;               /* binding rules too, not only base rules */
+    struct of_flow_stats *got;
+    size_t n_got, cap_got;
+    UT_hash_handle hh;
+};
+
 struct mob_app {
     struct mf_app app;
     struct mf_core *core;
@@ -121,6 +132,7 @@ struct mob_app {
     struct mob_update *history[MOB_HISTORY]; /* finished updates, ring */
     unsigned history_next;
     uint64_t counters[MOB_N_COUNTERS];
+    struct mob_sw *reconciling; /* uthash by dpid */
 };
 
 /* mob_binding.c */
@@ -161,6 +173,9 @@ void mob_arp_packet_in(struct mob_app *m, struct mf_switch *sw, unsigned site, u
 /* mob_reconcile.c */
 void mob_reconcile_start(struct mob_app *m, struct mf_switch *sw, unsigned site);
 void mob_reconcile_message(struct mob_app *m, struct mf_switch *sw, const struct of_msg *msg);
+void mob_reconcile_switch_down(struct mob_app *m, struct mf_switch *sw);
+void mob_reconcile_free(struct mob_app *m);
+bool mob_gateways_known(const struct mob_app *m);
 /* Emits every rule the switch of `site` should hold now. */
 void mob_expected_flows(struct mob_app *m, unsigned site, mob_emit_fn *emit, void *arg);
 /* Re-sends every binding's rules to every switch (a gateway MAC changed). */

@@ -1,0 +1,260 @@
+/* mob_reconcile.c - bringing a switch that (re)connects up to date without
+ * a wipe: read its flows (flow stats, our cookies only), compare them with
+ * what it should hold, delete the extra and add the missing. Flows that are
+ * already right are left alone and keep their age and counters, so a
+ * controller restart costs the data path nothing.
+ *
+ * While a gateway MAC is unknown, binding rules cannot be computed: only the
+ * base rules are reconciled; a full pass follows once every gateway is known. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "app/mobility/mob_internal.h"
+#include "ofp/ofp_codec.h"
+#include "util/log.h"
+
+#define MOD "reconcile"
+
+bool mob_gateways_known(const struct mob_app *m)
+{
+    for (unsigned i = 0; i < m->topo.n_sites; i++) {
+        if (!m->topo.sites[i].gw_mac_known) {
+            return false;
+        }
+    }
+    return true;
+}
+
+void mob_expected_flows(struct mob_app *m, unsigned site, mob_emit_fn *emit, void *arg)
+{
+    mob_flows_base(&m->topo, site, emit, arg);
+    if (!mob_gateways_known(m)) {
+        return;
+    }
+    struct mob_binding *b, *tmp;
+    HASH_ITER(hh_hoa, m->by_hoa, b, tmp) {
+        struct mob_placement p;
+        if (b->away) {
+            mob_binding_placement(b, &p);
+            mob_flows_receiving(&m->topo, site, &p, emit, arg);
+            mob_flows_sending(&m->topo, site, &p, emit, arg);
+        }
+        struct mob_update *u = b->upd;
+        if (u && !u->to_home && !u->failed) {
+            /* A move in flight: its receiving side may already be out. */
+            p = (struct mob_placement){b->id, u->epoch, b->mac, b->hoa, u->moa, b->home,
+                                       u->site, u->port};
+            mob_flows_receiving(&m->topo, site, &p, emit, arg);
+        }
+    }
+}
+
+struct flow_list {
+    struct of_flow_mod *v;
+    size_t n, cap;
+    bool base_only;
+};
+
+static void collect(void *arg, const struct of_flow_mod *fm)
+{
+    struct flow_list *l = arg;
+    if (l->base_only && mob_cookie_role(fm->cookie) != MOB_ROLE_BASE) {
+        return;
+    }
+    if (l->n == l->cap) {
+        l->cap = l->cap ? 2 * l->cap : 64;
+        l->v = realloc(l->v, l->cap * sizeof *l->v);
+        if (!l->v) {
+            abort();
+        }
+    }
+    l->v[l->n++] = *fm;
+}
+
+static void ask_flows(struct mob_app *m, struct mf_switch *sw, struct mob_sw *ms)
+{
+    struct of_msg req;
+    memset(&req, 0, sizeof req);
+    req.kind = OF_MULTIPART_REQUEST;
+    req.u.mp_request.mp_type = OFMP_FLOW;
+    req.u.mp_request.flow.table_id = OFPTT_ALL;
+    req.u.mp_request.flow.out_port = OFPP_ANY;
+    req.u.mp_request.flow.out_group = OFPG_ANY;
+    req.u.mp_request.flow.cookie = MOB_COOKIE_TAG << 48;
+    req.u.mp_request.flow.cookie_mask = MOB_COOKIE_MASK_TAG;
+    of_match_init(&req.u.mp_request.flow.match);
+    ms->n_got = 0;
+    ms->request_xid = sw_send(sw, &req);
+}
+
+void mob_reconcile_start(struct mob_app *m, struct mf_switch *sw, unsigned site)
+{
+    uint64_t dpid = sw_get_info(sw)->dpid;
+    struct mob_sw *ms;
+    HASH_FIND(hh, m->reconciling, &dpid, sizeof dpid, ms);
+    if (!ms) {
+        ms = calloc(1, sizeof *ms);
+        if (!ms) {
+            abort();
+        }
+        ms->dpid = dpid;
+        HASH_ADD(hh, m->reconciling, dpid, sizeof ms->dpid, ms);
+    }
+    ms->site = site;
+    ms->full = mob_gateways_known(m);
+    ask_flows(m, sw, ms);
+}
+
+static bool same_flow(const struct of_flow_stats *have, const struct of_flow_mod *want)
+{
+    return have->cookie == want->cookie && have->table_id == want->table_id &&
+           have->priority == want->priority && of_match_equal(&have->match, &want->match) &&
+           of_instructions_equal(&have->insts, &want->insts);
+}
+
+struct emit_batch_ctx {
+    struct sw_batch *batch;
+    unsigned n;
+};
+
+static void add_msg(struct emit_batch_ctx *c, const struct of_flow_mod *fm)
+{
+    static struct of_msg msg;
+    memset(&msg, 0, sizeof msg);
+    msg.kind = OF_FLOW_MOD;
+    msg.u.flow_mod = *fm;
+    sw_batch_add(c->batch, &msg);
+    c->n++;
+}
+
+static void add_delete_strict(struct emit_batch_ctx *c, const struct of_flow_stats *f)
+{
+    struct of_flow_mod fm;
+    of_flow_mod_init(&fm, OFPFC_DELETE_STRICT);
+    fm.table_id = f->table_id;
+    fm.priority = f->priority;
+    fm.cookie = f->cookie;
+    fm.cookie_mask = UINT64_MAX;
+    fm.match = f->match;
+    add_msg(c, &fm);
+}
+
+static void reconcile_done(struct mf_switch *sw, const struct sw_batch_result *r, void *arg)
+{
+    struct mob_app *m = arg;
+    if (r->status == SW_BATCH_ERRORS) {
+        mob_count(m, MOB_C_SWITCH_ERRORS);
+        LOG_WRN(MOD, "switch %016llx refused %u of %u reconciliation messages",
+                (unsigned long long)sw_get_info(sw)->dpid, r->n_errors, r->n_msgs);
+    }
+}
+
+/* Compares what the switch has with what it should have; sends the
+ * difference as one batch. */
+static void finish(struct mob_app *m, struct mf_switch *sw, struct mob_sw *ms)
+{
+    struct flow_list want = {NULL, 0, 0, !ms->full};
+    mob_expected_flows(m, ms->site, collect, &want);
+    bool *matched = calloc(want.n ? want.n : 1, sizeof *matched);
+    struct emit_batch_ctx c = {sw_batch_begin(sw), 0};
+    unsigned kept = 0, removed = 0, added = 0;
+    for (size_t i = 0; i < ms->n_got; i++) {
+        const struct of_flow_stats *f = &ms->got[i];
+        bool found = false;
+        for (size_t j = 0; j < want.n && !found; j++) {
+            if (!matched[j] && same_flow(f, &want.v[j])) {
+                matched[j] = found = true;
+            }
+        }
+        if (found) {
+            kept++;
+        } else if (ms->full || mob_cookie_role(f->cookie) == MOB_ROLE_BASE) {
+            add_delete_strict(&c, f);
+            removed++;
+        }
+    }
+    for (size_t j = 0; j < want.n; j++) {
+        if (!matched[j]) {
+            add_msg(&c, &want.v[j]);
+            added++;
+        }
+    }
+    sw_batch_commit(c.batch, reconcile_done, m);
+    m->counters[MOB_C_FLOWS_KEPT_ON_RECONCILE] += kept;
+    m->counters[MOB_C_FLOWS_REMOVED_ON_RECONCILE] += removed;
+    m->counters[MOB_C_FLOWS_ADDED_ON_RECONCILE] += added;
+    LOG_INF(MOD, "switch %016llx (%s): %u flows kept, %u removed, %u added%s",
+            (unsigned long long)ms->dpid, m->cfg->sites[ms->site].name, kept, removed, added,
+            ms->full ? "" : " (base rules only: a gateway MAC is not known yet)");
+    free(matched);
+    free(want.v);
+    ms->n_got = 0;
+    mob_arp_ask_gateways(m, sw, ms->site);
+}
+
+void mob_reconcile_message(struct mob_app *m, struct mf_switch *sw, const struct of_msg *msg)
+{
+    if (msg->kind != OF_MULTIPART_REPLY || msg->u.mp_reply.mp_type != OFMP_FLOW) {
+        return;
+    }
+    uint64_t dpid = sw_get_info(sw)->dpid;
+    struct mob_sw *ms;
+    HASH_FIND(hh, m->reconciling, &dpid, sizeof dpid, ms);
+    if (!ms || msg->xid != ms->request_xid) {
+        return;
+    }
+    struct of_mp_cursor cur;
+    of_mp_cursor_init(&cur, &msg->u.mp_reply);
+    for (;;) {
+        if (ms->n_got == ms->cap_got) {
+            ms->cap_got = ms->cap_got ? 2 * ms->cap_got : 64;
+            ms->got = realloc(ms->got, ms->cap_got * sizeof *ms->got);
+            if (!ms->got) {
+                abort();
+            }
+        }
+        if (!of_mp_next_flow(&cur, &ms->got[ms->n_got])) {
+            break;
+        }
+        ms->n_got++;
+    }
+    if (!(msg->u.mp_reply.flags & OFPMPF_MORE)) {
+        finish(m, sw, ms);
+    }
+}
+
+void mob_reconcile_switch_down(struct mob_app *m, struct mf_switch *sw)
+{
+    uint64_t dpid = sw_get_info(sw)->dpid;
+    struct mob_sw *ms;
+    HASH_FIND(hh, m->reconciling, &dpid, sizeof dpid, ms);
+    if (ms) {
+        ms->request_xid = 0;
+        ms->n_got = 0;
+    }
+}
+
+static void refresh_one(struct mf_switch *sw, void *arg)
+{
+    struct mob_app *m = arg;
+    const struct sw_info *in = sw_get_info(sw);
+    int site = mob_site_index(m, in->dpid);
+    if (in->state == SW_READY && site >= 0) {
+        mob_reconcile_start(m, sw, (unsigned)site);
+    }
+}
+
+void mob_refresh_all(struct mob_app *m)
+{
+    core_foreach_switch(m->core, refresh_one, m);
+}
+
+void mob_reconcile_free(struct mob_app *m)
+{
+    struct mob_sw *ms, *tmp;
+    HASH_ITER(hh, m->reconciling, ms, tmp) {
+        HASH_DELETE(hh, m->reconciling, ms);
+        free(ms->got);
+        free(ms);
+    }
+}

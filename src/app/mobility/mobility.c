@@ -1,0 +1,136 @@
+/* mobility.c - the mobility application's hooks: what the core calls when
+ * a switch comes or goes and when a Packet-In arrives. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "app/mobility/mob_internal.h"
+#include "util/log.h"
+
+#define MOD "mobility"
+
+static struct mob_app *app_of(struct mf_app *app)
+{
+    return app->priv;
+}
+
+static void on_switch_up(struct mf_app *app, struct mf_switch *sw)
+{
+    struct mob_app *m = app_of(app);
+    int site = mob_site_index(m, sw_get_info(sw)->dpid);
+    if (site < 0) {
+        mob_count(m, MOB_C_REJECT_UNKNOWN_SWITCH);
+        LOG_WRN(MOD, "switch %016llx is in no site of the configuration: left alone",
+                (unsigned long long)sw_get_info(sw)->dpid);
+        return;
+    }
+    mob_reconcile_start(m, sw, (unsigned)site);
+}
+
+static void on_switch_down(struct mf_app *app, struct mf_switch *sw)
+{
+    mob_reconcile_switch_down(app_of(app), sw);
+}
+
+static void on_rarp(struct mob_app *m, unsigned site, uint32_t in_port, const struct pkt_info *pkt)
+{
+    mob_count(m, MOB_C_RARP_IN);
+    const struct mob_site *s = m->topo.sites[site].cfg;
+    if (pkt->arp.op != PKT_RARP_OP_REQUEST) {
+        return;
+    }
+    if (!mob_site_is_hypervisor_port(s, in_port)) {
+        mob_count(m, MOB_C_REJECT_NOT_HYPERVISOR_PORT);
+        LOG_RL(LOG_WARN, MOD, "site %s: RARP on port %u, which is no hypervisor port: ignored",
+               s->name, in_port);
+        return;
+    }
+    struct mob_binding *b = mob_binding_by_mac(m, pkt->arp.sha);
+    if (!b) {
+        mob_count(m, MOB_C_REJECT_UNKNOWN_MAC);
+        LOG_RL(LOG_WARN, MOD, "site %s port %u: RARP from unknown node " ETH_ADDR_FMT
+               " (never seen at home, not configured)", s->name, in_port,
+               ETH_ADDR_ARGS(pkt->arp.sha));
+        return;
+    }
+    mob_update_start(m, b, site, in_port, "rarp");
+}
+
+static uint32_t in_port_of(const struct of_packet_in *pi)
+{
+    return of_match_has(&pi->match, OFF_IN_PORT) ? pi->match.value[OFF_IN_PORT].u32 : 0;
+}
+
+static void on_packet_in(struct mf_app *app, struct mf_switch *sw, const struct of_packet_in *pi,
+                         const struct pkt_info *pkt)
+{
+    struct mob_app *m = app_of(app);
+    int site = mob_site_index(m, sw_get_info(sw)->dpid);
+    if (site < 0) {
+        return;
+    }
+    if (pkt->kind == PKT_KIND_RARP) {
+        on_rarp(m, (unsigned)site, in_port_of(pi), pkt);
+    } else if (pkt->kind == PKT_KIND_ARP) {
+        mob_arp_packet_in(m, sw, (unsigned)site, in_port_of(pi), pkt);
+    }
+}
+
+static void on_message(struct mf_app *app, struct mf_switch *sw, const struct of_msg *msg)
+{
+    mob_reconcile_message(app_of(app), sw, msg);
+}
+
+static void add_static_nodes(struct mob_app *m)
+{
+    for (unsigned i = 0; i < m->cfg->n_nodes; i++) {
+        const struct mob_static_node *n = &m->cfg->nodes[i];
+        const struct mob_site *home = mob_site_of_addr(m->cfg, n->hoa);
+        if (!home || mob_binding_by_mac(m, n->mac) || mob_binding_by_hoa(m, n->hoa)) {
+            continue; /* already known from the database */
+        }
+        mob_binding_add(m, n->mac, n->hoa, (unsigned)(home - m->cfg->sites), 0);
+    }
+}
+
+struct mob_app *mobility_create(struct mf_core *core, struct event_base *base,
+                                const struct mob_config *cfg, struct mob_store *store)
+{
+    struct mob_app *m = calloc(1, sizeof *m);
+    if (!m) {
+        return NULL;
+    }
+    m->core = core;
+    m->base = base;
+    m->cfg = cfg;
+    m->store = store;
+    m->app = (struct mf_app){.name = "mobility", .priv = m, .switch_up = on_switch_up,
+                             .switch_down = on_switch_down, .packet_in = on_packet_in,
+                             .message = on_message};
+    m->topo.n_sites = cfg->n_sites;
+    for (unsigned i = 0; i < cfg->n_sites; i++) {
+        m->topo.sites[i].cfg = &cfg->sites[i];
+        m->topo.sites[i].gw_mac_known = cfg->sites[i].has_gateway_mac;
+        m->topo.sites[i].gw_mac = cfg->sites[i].gateway_mac;
+    }
+    mob_pools_init(m);
+    mob_bindings_load(m);
+    add_static_nodes(m);
+    return m;
+}
+
+struct mf_app *mobility_as_app(struct mob_app *m)
+{
+    return &m->app;
+}
+
+void mobility_destroy(struct mob_app *m)
+{
+    if (!m) {
+        return;
+    }
+    mob_updates_free(m);
+    mob_reconcile_free(m);
+    mob_bindings_free(m);
+    mob_pools_free(m);
+    free(m);
+}
