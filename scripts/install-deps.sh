@@ -7,7 +7,7 @@ set -eu
 PKGS="make gcc clang libclang-rt-14-dev pkg-config
 libevent-dev uthash-dev libyaml-dev libjansson-dev libsqlite3-dev libssl-dev
 libcmocka-dev openvswitch-switch openvswitch-common iproute2 ethtool tshark
-python3 procps ca-certificates"
+python3 procps ca-certificates iputils-ping"
 
 missing=""
 for p in $PKGS; do

@@ -133,6 +133,7 @@ struct mob_app {
     unsigned history_next;
     uint64_t counters[MOB_N_COUNTERS];
     struct mob_sw *reconciling; /* uthash by dpid */
+    struct event *tick;
 };
 
 /* mob_binding.c */

@@ -1,5 +1,6 @@
 /* mobility.c - the mobility application's hooks: what the core calls when
  * a switch comes or goes and when a Packet-In arrives. */
+#include <event2/event.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -80,6 +81,22 @@ static void on_message(struct mf_app *app, struct mf_switch *sw, const struct of
     mob_reconcile_message(app_of(app), sw, msg);
 }
 
+/* Gateways that have not answered yet are asked again every second (their
+ * link may come up after the switch connects). */
+static void on_tick(evutil_socket_t fd, short what, void *arg)
+{
+    struct mob_app *m = arg;
+    for (unsigned i = 0; i < m->topo.n_sites; i++) {
+        if (m->topo.sites[i].gw_mac_known) {
+            continue;
+        }
+        struct mf_switch *sw = core_find_switch(m->core, m->cfg->sites[i].dpid);
+        if (sw) {
+            mob_arp_ask_gateways(m, sw, i);
+        }
+    }
+}
+
 static void add_static_nodes(struct mob_app *m)
 {
     for (unsigned i = 0; i < m->cfg->n_nodes; i++) {
@@ -115,6 +132,9 @@ struct mob_app *mobility_create(struct mf_core *core, struct event_base *base,
     mob_pools_init(m);
     mob_bindings_load(m);
     add_static_nodes(m);
+    m->tick = event_new(base, -1, EV_PERSIST, on_tick, m);
+    struct timeval tv = {1, 0};
+    event_add(m->tick, &tv);
     return m;
 }
 
@@ -128,6 +148,7 @@ void mobility_destroy(struct mob_app *m)
     if (!m) {
         return;
     }
+    event_free(m->tick);
     mob_updates_free(m);
     mob_reconcile_free(m);
     mob_bindings_free(m);
