@@ -78,6 +78,9 @@ tb_init() {
     done
     tb_reap_stale
     TB_PREFIX=$(printf 'mf%x' $$)
+    # (a held testbed of a shell that had our pid keeps its names)
+    cat "${TB_RUNBASE:-${TMPDIR:-/tmp}}"/matflow-*/held 2>/dev/null | grep -qx "$TB_PREFIX" &&
+        tb_die "a held testbed uses the prefix $TB_PREFIX: remove it first (tests/lib/topology.sh down)"
     TB_NS="$TB_PREFIX-main"
     mkdir -p "${TB_RUNBASE:-${TMPDIR:-/tmp}}"
     TB_RUN=$(mktemp -d "${TB_RUNBASE:-${TMPDIR:-/tmp}}/matflow-${1:-run}-XXXXXX") || tb_die "mktemp"
@@ -122,6 +125,15 @@ tb_nsname() { case $1 in "$TB_PREFIX"-*) echo "$1" ;; *) echo "$TB_PREFIX-$1" ;;
 tb_bg() {
     _tb_name=$1; shift
     ip netns exec "$TB_NS" "$@" > "$TB_RUN/$_tb_name.log" 2>&1 &
+    TB_PID=$!
+    echo "$TB_PID" > "$TB_RUN/pids/$_tb_name"
+    echo "$_tb_name" >> "$TB_RUN/started"
+}
+# tb_bg_in NS NAME CMD...: like tb_bg, in namespace NS (a name given to
+# tb_host_add / tb_router_add, or a full namespace name).
+tb_bg_in() {
+    _bi_ns=$(tb_nsname "$1"); _tb_name=$2; shift 2
+    ip netns exec "$_bi_ns" "$@" > "$TB_RUN/$_tb_name.log" 2>&1 &
     TB_PID=$!
     echo "$TB_PID" > "$TB_RUN/pids/$_tb_name"
     echo "$_tb_name" >> "$TB_RUN/started"
@@ -258,6 +270,21 @@ tb_link_add() {
         tb_die "add-port $3 $4"
 }
 
+# tb_veth_ns NS1 IF1 NS2 IF2 [MAC1] [MAC2]: a veth pair straight between two
+# namespaces (no switch in between), both ends up, tx checksum offload off.
+tb_veth_ns() {
+    _vn_a=$(tb_nsname "$1"); _vn_b=$(tb_nsname "$3")
+    ip netns exec "$_vn_a" ip link add "$2" type veth peer name "$4" netns "$_vn_b" ||
+        tb_die "veth $1/$2 - $3/$4"
+    [ -n "${5:-}" ] && ip netns exec "$_vn_a" ip link set "$2" address "$5"
+    [ -n "${6:-}" ] && ip netns exec "$_vn_b" ip link set "$4" address "$6"
+    for _vn in "$_vn_a:$2" "$_vn_b:$4"; do
+        ip netns exec "${_vn%%:*}" ethtool -K "${_vn#*:}" tx off >/dev/null 2>&1 ||
+            tb_log "ethtool -K ${_vn#*:} tx off failed"
+        ip netns exec "${_vn%%:*}" ip link set "${_vn#*:}" up
+    done
+}
+
 # tb_host_add NAME BR OFPORT ADDR/PLEN [GATEWAY] [MAC]: a host namespace
 # ($TB_PREFIX-NAME) whose eth0 is port OFPORT of bridge BR (OVS side named
 # $TB_PREFIX-NAME too, cut to 15 characters).
@@ -360,14 +387,50 @@ tb_teardown() {
     return $_td_rc
 }
 
+# ---------------------------------------------------------------- by hand
+# A testbed a person builds with one command and removes with another
+# (tests/lib/topology.sh up / down) outlives the shell that made it.
+# tb_hold: keep the run: no teardown when this shell exits; its variables go
+# to $TB_RUN/env; tb_reap_stale leaves a held run alone.
+tb_hold() {
+    tb_save_env
+    echo "$TB_PREFIX" > "$TB_RUN/held"
+    trap - EXIT INT TERM HUP
+}
+# tb_save_env: the run's variables, as sh assignments, in $TB_RUN/env (plus
+# any extra variable names given as arguments).
+tb_save_env() {
+    for _se_v in TB_ROOT TB_PREFIX TB_NS TB_RUN TB_OVS TB_API TB_OF_PORT MATFLOWD MATFLOWCTL "$@"; do
+        eval "_se_x=\${$_se_v:-}"
+        printf "%s='%s'\n" "$_se_v" "$_se_x"
+    done > "$TB_RUN/env"
+}
+# tb_attach RUNDIR: use a held run from another shell (its variables; call
+# tb_teardown to remove it).
+tb_attach() {
+    [ -f "$1/env" ] || tb_die "no testbed at $1 (no env file)"
+    # shellcheck disable=SC1091
+    . "$1/env"
+    TB_NAMESPACES=$(cat "$TB_RUN/namespaces" 2>/dev/null)
+}
+# tb_held_runs: run directories of held testbeds, newest first.
+tb_held_runs() {
+    ls -dt "${TB_RUNBASE:-${TMPDIR:-/tmp}}"/matflow-*/ 2>/dev/null | while read -r _hr_d; do
+        [ -f "$_hr_d/held" ] && echo "${_hr_d%/}"
+    done
+}
+
 # tb_reap_stale: remove what an earlier run killed with SIGKILL left behind:
 # namespaces named mf<pid>-* and run directories whose run's shell <pid> is
 # gone. Processes still
 # inside such a namespace were started by that run; they are ended by PID.
 tb_reap_stale() {
+    _rs_held=$(cat "${TB_RUNBASE:-${TMPDIR:-/tmp}}"/matflow-*/held 2>/dev/null)
     for _rs_ns in $(ip netns list 2>/dev/null | awk '{print $1}' | grep -E '^mf[0-9a-f]+-'); do
         _rs_pid=$(printf '%d' "0x$(echo "$_rs_ns" | sed 's/^mf\([0-9a-f]*\)-.*/\1/')")
         kill -0 "$_rs_pid" 2>/dev/null && continue
+        # A held testbed (tb_hold) outlives its shell on purpose.
+        printf '%s\n' $_rs_held | grep -qx "${_rs_ns%%-*}" && continue
         tb_log "removing stale namespace $_rs_ns"
         for _rs_p in $(ip netns pids "$_rs_ns" 2>/dev/null); do kill -KILL "$_rs_p" 2>/dev/null; done
         ip netns del "$_rs_ns" 2>/dev/null
@@ -377,6 +440,7 @@ tb_reap_stale() {
         [ -f "$_rs_f" ] || continue
         _rs_pid=$(cat "$_rs_f" 2>/dev/null)
         [ -n "$_rs_pid" ] && kill -0 "$_rs_pid" 2>/dev/null && continue
+        [ -f "${_rs_f%/owner.pid}/held" ] && continue
         tb_log "removing stale run directory ${_rs_f%/owner.pid}"
         rm -rf "${_rs_f%/owner.pid}"
     done
