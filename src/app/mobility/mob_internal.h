@@ -71,6 +71,7 @@ struct mob_update {
     unsigned pending;   /* batches of the current phase not yet confirmed */
     unsigned refs;      /* batch callbacks outstanding + 1 while live */
     unsigned probe_tries;
+    unsigned switch_errors; /* OFPT_ERRORs received for this update's rules */
     struct event *probe_timer;
     uint64_t t0_us;
     double wall_start;

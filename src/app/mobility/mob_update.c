@@ -123,16 +123,23 @@ static void send_to_switch(struct mf_switch *sw, void *arg)
     sw_batch_commit(e.batch, phase_batch_done, pc);
 }
 
+static void phase_complete(struct mob_update *u, int phase);
+
 /* Sends one batch per ready switch; returns how many went out. The phase
- * advances when every one of them has answered its barrier. */
+ * advances when every one of them has answered its barrier. A guard count
+ * keeps a batch that completes at once (a refused one) from advancing the
+ * phase before the others are even sent. */
 static unsigned send_phase(struct mob_update *u, int phase, phase_rules_fn *rules)
 {
     u->phase = phase;
-    u->pending = 0;
-    u->refs++; /* keep u alive while batches complete synchronously */
+    u->pending = 1;
+    u->refs++;
     struct send_all_ctx c = {u, rules, phase, 0};
     core_foreach_switch(u->app->core, send_to_switch, &c);
-    u->refs--;
+    if (--u->pending == 0 && c.sent > 0 && !u->aborted && !u->failed && u->phase == phase) {
+        phase_complete(u, phase);
+    }
+    unref(u);
     return c.sent;
 }
 
@@ -244,7 +251,11 @@ static void complete(struct mob_update *u)
     b->moa = u->to_home ? b->hoa : u->moa;
     b->epoch = u->epoch;
     b->since = time_wall();
-    b->state = b->away ? MOB_AWAY : MOB_HOME;
+    /* A switch refused some rules: traffic may not follow everywhere. */
+    b->state = u->switch_errors ? MOB_DEGRADED : b->away ? MOB_AWAY : MOB_HOME;
+    if (u->switch_errors) {
+        snprintf(u->why, sizeof u->why, "%u rule(s) refused by switches", u->switch_errors);
+    }
     if (!mob_binding_persist(m, b)) {
         b->state = MOB_DEGRADED; /* the switches have it; the disk does not */
     }
@@ -282,9 +293,7 @@ static void phase_batch_done(struct mf_switch *sw, const struct sw_batch_result 
         LOG_WRN(MOD, "switch %016llx refused %u of %u rules of update %u (first: type %u code %u)",
                 (unsigned long long)dpid, r->n_errors, r->n_msgs, u->id, r->errors[0].type,
                 r->errors[0].code);
-        if (u->b->upd == u && !u->failed) {
-            u->b->state = MOB_DEGRADED;
-        }
+        u->switch_errors += r->n_errors;
     }
     /* A switch that went away is brought up to date when it returns. */
     if (!u->aborted && !u->failed && phase == u->phase) {
@@ -297,18 +306,23 @@ static void phase_batch_done(struct mf_switch *sw, const struct sw_batch_result 
             mob_update_event(u, barrier_step[phase], dpid);
         }
         if (--u->pending == 0) {
-            if (phase == PH_RECEIVING) {
-                u->receiving_done = true;
-                u->phase = PH_PROBING;
-                maybe_start_sending(u);
-            } else if (phase == PH_SENDING) {
-                complete(u);
-            } else if (phase == PH_CLEANUP && u->complete) {
-                finish_update(u);
-            }
+            phase_complete(u, phase);
         }
     }
     unref(u);
+}
+
+static void phase_complete(struct mob_update *u, int phase)
+{
+    if (phase == PH_RECEIVING) {
+        u->receiving_done = true;
+        u->phase = PH_PROBING;
+        maybe_start_sending(u);
+    } else if (phase == PH_SENDING) {
+        complete(u);
+    } else if (phase == PH_CLEANUP && u->complete) {
+        finish_update(u);
+    }
 }
 
 static void on_probe_timer(evutil_socket_t fd, short what, void *arg)
