@@ -33,7 +33,6 @@ n=0
 failed=0
 ok()     { n=$((n + 1)); echo "ok $n - $*"; }
 not_ok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $*"; }
-check() { _d=$1; shift; if "$@"; then ok "$_d"; else not_ok "$_d"; fi; }
 diag() { sed 's/^/# /'; }
 T_START=$(date +%s%3N)
 secs() { awk -v ms="$1" 'BEGIN { printf "%.1f", ms / 1000 }'; }
@@ -206,8 +205,8 @@ run_model() {
     if qm_wait_serial "$dst" "seq=[0-9]+ " 10; then
         seq_dst=$(last_seq "$(qm_serial "$dst")")
         lost=$(cat "$(qm_serial "$src")" "$(qm_serial "$dst")" | sed -n 's/.*seq=\([0-9]*\).*/\1/p' |
-            sort -n | uniq | awk -v a="$seq_src" 'NR == 1 { lo = $1 } { hi = $1; n++ } END { print (hi - lo + 1) - n }')
-        ok "$nic: console ping continues on the destination (seq $seq_src before, $seq_dst now, $lost replies missing)"
+            sort -n | uniq | awk 'NR == 1 { lo = $1 } { hi = $1; n++ } END { print (hi - lo + 1) - n }')
+        ok "$nic: console ping continues on the destination (seq $seq_src before, $seq_dst now; replies missing: $lost)"
     else
         not_ok "$nic: console ping continues on the destination"; tail -n 5 "$(qm_serial "$dst")" | diag
     fi

@@ -92,7 +92,7 @@ qm__launch() {
     rm -f "$QM_RUN/qemu-$_ql_n.qmp" "$QM_RUN/qemu-$_ql_n.serial.log"
     printf '%s\n' "$_ql_nic" "$_ql_mac" "$_ql_app" > "$QM_RUN/qemu-$_ql_n.conf"
     # Not through qm_in: a backgrounded function is a subshell, and $! its pid.
-    if [ -n "$QM_NS" ]; then _ql_in="ip netns exec $QM_NS"; else _ql_in=env; fi
+    if [ -n "$QM_NS" ]; then _ql_in="ip netns exec $QM_NS"; else _ql_in='env'; fi
     # shellcheck disable=SC2086  # _ql_in is split on purpose
     $_ql_in "$QM_QEMU" -name "$_ql_n" -machine pc,accel=tcg -cpu qemu64 -m "$QM_MEM" -smp 1 \
         -nodefaults -no-user-config -display none -vga none -no-reboot \
@@ -223,7 +223,8 @@ qm_announce() {
 qm_quit() {
     _qq_pid=$(qm_pid "$1") || return 0
     [ -n "$_qq_pid" ] || return 0
-    qm_running "$1" && qm_qmp "$1" quit > /dev/null 2>&1
+    # A wedged QEMU must not hold us for qmp.py's 30 s socket timeout.
+    qm_running "$1" && timeout 3 "$QM_PY" "$QM_LIB/qmp.py" "$QM_RUN/qemu-$1.qmp" quit > /dev/null 2>&1
     _qq_end=$(( $(qm_ms) + ${2:-5} * 1000 ))
     _qq_sig=TERM
     while qm_running "$1"; do

@@ -11,7 +11,7 @@ import json, socket, sys
 
 def main(argv):
     if len(argv) not in (3, 4):
-        sys.exit(__doc__.strip().splitlines()[0])
+        print("usage: " + __doc__.strip().splitlines()[0], file=sys.stderr); return 2
     s = socket.socket(socket.AF_UNIX); s.settimeout(30)
     try:
         s.connect(argv[1]); f = s.makefile("rwb")

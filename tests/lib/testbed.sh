@@ -19,7 +19,8 @@
 # and so do bridges and ports. tb_teardown (installed as an EXIT trap) ends
 # every process the run started, by PID, deletes the namespaces and removes
 # the run directory; with TB_ARTIFACTS=DIR it first copies the logs (matflowd,
-# OVS, captures) there; with TB_KEEP=1 it leaves the run directory in place.
+# OVS, captures, and the run dir's *.txt / *.json) there; with TB_KEEP=1 it
+# leaves the run directory in place.
 #
 # Variables a caller may set before tb_init:
 #   MATFLOWD, MATFLOWCTL   the binaries (default: build/bin/ of this tree)
@@ -374,7 +375,8 @@ tb_teardown() {
     done
     if [ -n "${TB_ARTIFACTS:-}" ]; then
         mkdir -p "$TB_ARTIFACTS"
-        for _td_f in "$TB_RUN"/*.log "$TB_RUN"/*.pcapng "$TB_OVS"/*.log; do
+        for _td_f in "$TB_RUN"/*.log "$TB_RUN"/*.pcapng "$TB_RUN"/*.txt "$TB_RUN"/*.json \
+                "$TB_OVS"/*.log; do
             [ -f "$_td_f" ] && cp "$_td_f" "$TB_ARTIFACTS/" 2>/dev/null
         done
     fi
@@ -392,6 +394,7 @@ tb_teardown() {
 # (tests/lib/topology.sh up / down) outlives the shell that made it.
 # tb_hold: keep the run: no teardown when this shell exits; its variables go
 # to $TB_RUN/env; tb_reap_stale leaves a held run alone.
+# shellcheck disable=SC2119  # no extra variables here
 tb_hold() {
     tb_save_env
     echo "$TB_PREFIX" > "$TB_RUN/held"
@@ -399,6 +402,7 @@ tb_hold() {
 }
 # tb_save_env: the run's variables, as sh assignments, in $TB_RUN/env (plus
 # any extra variable names given as arguments).
+# shellcheck disable=SC2120,SC2154  # optional arguments; _se_x is set by eval
 tb_save_env() {
     for _se_v in TB_ROOT TB_PREFIX TB_NS TB_RUN TB_OVS TB_API TB_OF_PORT MATFLOWD MATFLOWCTL "$@"; do
         eval "_se_x=\${$_se_v:-}"
@@ -430,7 +434,7 @@ tb_reap_stale() {
         _rs_pid=$(printf '%d' "0x$(echo "$_rs_ns" | sed 's/^mf\([0-9a-f]*\)-.*/\1/')")
         kill -0 "$_rs_pid" 2>/dev/null && continue
         # A held testbed (tb_hold) outlives its shell on purpose.
-        printf '%s\n' $_rs_held | grep -qx "${_rs_ns%%-*}" && continue
+        printf '%s\n' "$_rs_held" | grep -qx "${_rs_ns%%-*}" && continue
         tb_log "removing stale namespace $_rs_ns"
         for _rs_p in $(ip netns pids "$_rs_ns" 2>/dev/null); do kill -KILL "$_rs_p" 2>/dev/null; done
         ip netns del "$_rs_ns" 2>/dev/null

@@ -36,9 +36,14 @@ UDP probes (every --interval-ms each way):
   One direction's view of one move (times in UNIX seconds, as rarp.py prints):
   the first probe sent after the port move that arrived ("new path"),
   disruption_ms = its arrival - the first RARP (negative: the new path worked
-  before any update), max_gap_ms = the longest time between two arrivals from
-  move-start - before to the first new-path arrival + after, lost = probes
+  before any update), max_gap_ms = the longest time between two successive
+  arrivals, of those pairs that overlap [move-start - before, first new-path
+  arrival + after] (so the gap across the move counts), lost = probes
   missing between the last arrival before the move and the first after it.
+
+  udp-window --arrivals FILE --start T --end T
+  The longest time between two successive arrivals of those pairs that
+  overlap [start, end], and the probes sent in that window that never came.
 
   status FILE [KEY]   print a status file (or one key of it)
 """
@@ -392,10 +397,10 @@ def cmd_udp_report(a):
     first = min(new, key=lambda r: r[2])
     lo = a.move_start - a.before
     hi = first[2] + a.after
-    win = [r[2] for r in recs if lo <= r[2] <= hi]
+    times = [r[2] for r in recs]
     gap, gap_at = 0.0, None
-    for x, y in zip(win, win[1:]):
-        if y - x > gap:
+    for x, y in zip(times, times[1:]):   # every pair that overlaps [lo, hi]
+        if y >= lo and x <= hi and y - x > gap:
             gap, gap_at = y - x, x
     seen = {r[0] for r in recs}
     last_seq = before[-1][0] if before else None
@@ -407,6 +412,22 @@ def cmd_udp_report(a):
                after_move_ms=round((first[2] - a.move_end) * 1000, 1),
                max_gap_ms=round(gap * 1000, 1),
                max_gap_at=gap_at, last_before_move=last_seq, lost=lost)
+    print(json.dumps(doc))
+    return 0
+
+
+def cmd_udp_window(a):
+    recs = read_arrivals(a.arrivals)
+    recs.sort(key=lambda r: r[2])
+    times = [r[2] for r in recs]
+    gap, gap_at = 0.0, None
+    for x, y in zip(times, times[1:]):
+        if y >= a.start and x <= a.end and y - x > gap:
+            gap, gap_at = y - x, x
+    sent_in = sorted(r[0] for r in recs if a.start <= r[1] <= a.end)
+    lost = (sent_in[-1] - sent_in[0] + 1 - len(set(sent_in))) if sent_in else None
+    doc = {"start": a.start, "end": a.end, "arrivals": sum(1 for t in times if a.start <= t <= a.end),
+           "max_gap_ms": round(gap * 1000, 1), "max_gap_at": gap_at, "lost": lost}
     print(json.dumps(doc))
     return 0
 
@@ -454,6 +475,11 @@ def main():
     p.add_argument("--before", type=float, default=1.0)
     p.add_argument("--after", type=float, default=1.0)
     p.set_defaults(fn=cmd_udp_report)
+    p = sub.add_parser("udp-window")
+    p.add_argument("--arrivals", required=True)
+    p.add_argument("--start", type=float, required=True)
+    p.add_argument("--end", type=float, required=True)
+    p.set_defaults(fn=cmd_udp_window)
     p = sub.add_parser("status")
     p.add_argument("file")
     p.add_argument("key", nargs="?")
