@@ -37,6 +37,24 @@ void mob_arp_send_probe(struct mob_app *m, struct mf_switch *sw, uint32_t port,
     }
 }
 
+/* A node back home still maps its gateway's address to the MAC of the last
+ * foreign site's gateway (the switch answered it so). An unsolicited reply
+ * from the real gateway updates that entry at once. */
+void mob_arp_tell_home_gateway(struct mob_app *m, struct mf_switch *sw, uint32_t port,
+                               const struct mob_binding *b)
+{
+    const struct mob_site_state *home = &m->topo.sites[b->home];
+    if (!home->gw_mac_known) {
+        return;
+    }
+    uint8_t frame[64];
+    size_t len = pkt_build_arp(frame, sizeof frame, b->mac, home->gw_mac, PKT_ARP_OP_REPLY,
+                               home->gw_mac, home->cfg->gateway, b->mac, b->hoa);
+    if (len) {
+        packet_out(sw, port ? port : OFPP_FLOOD, frame, len);
+    }
+}
+
 void mob_arp_ask_gateways(struct mob_app *m, struct mf_switch *sw, unsigned site)
 {
     const struct mob_site *s = m->topo.sites[site].cfg;

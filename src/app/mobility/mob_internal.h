@@ -168,6 +168,8 @@ void mob_updates_free(struct mob_app *m);
 void mob_arp_send_probe(struct mob_app *m, struct mf_switch *sw, uint32_t port,
                         struct eth_addr mac, uint32_t hoa);
 void mob_arp_ask_gateways(struct mob_app *m, struct mf_switch *sw, unsigned site);
+void mob_arp_tell_home_gateway(struct mob_app *m, struct mf_switch *sw, uint32_t port,
+                               const struct mob_binding *b);
 /* Handles an ARP Packet-In; false if the app has no interest in it. */
 void mob_arp_packet_in(struct mob_app *m, struct mf_switch *sw, unsigned site, uint32_t in_port,
                        const struct pkt_info *pkt);

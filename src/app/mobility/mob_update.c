@@ -272,6 +272,12 @@ static void complete(struct mob_update *u)
     if (u->old_away && (u->old_site != u->site || u->old_moa != b->moa)) {
         mob_pool_release(m, u->old_site, u->old_moa);
     }
+    if (u->to_home) {
+        struct mf_switch *sw = core_find_switch(m->core, m->cfg->sites[b->home].dpid);
+        if (sw) {
+            mob_arp_tell_home_gateway(m, sw, b->port, b);
+        }
+    }
     mob_update_event(u, MOB_STEP_CLEANUP_OUT, 0);
     if (b->upd == u) {
         b->upd = NULL; /* a newer move may start while the cleanup runs */
