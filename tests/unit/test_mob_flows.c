@@ -12,9 +12,9 @@
  *    node and correspondents on every site and on the legacy network, during
  *    and after each phase of an update.
  *
- * Tests of known planner bugs are built only with -DMOB_TEST_KNOWN_BUGS, so
- * that `make check` stays green while the bug is open; see the comments at
- * each one. */
+ * The simulation found two planner bugs (two moved nodes at one site; a
+ * node home again with foreign gateway MACs in its ARP cache); their tests
+ * stay as regression tests. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -125,7 +125,7 @@ static void collect(void *arg, const struct of_flow_mod *fm)
     r->fm[r->n++] = *fm;
 }
 
-enum which { BASE, RECEIVING, SENDING };
+enum which { BASE, RECEIVING, SENDING, RETURN };
 
 static void plan(struct rules *r, enum which w, unsigned s, const struct mob_placement *p)
 {
@@ -139,6 +139,9 @@ static void plan(struct rules *r, enum which w, unsigned s, const struct mob_pla
         break;
     case SENDING:
         mob_flows_sending(&topo, s, p, collect, r);
+        break;
+    case RETURN:
+        mob_flows_return_home(&topo, s, p, collect, r);
         break;
     }
 }
@@ -439,6 +442,13 @@ static void want_sending(struct rules *w, unsigned s, const struct mob_placement
     const struct mob_site *home = &cfg.sites[p->home];
     struct of_flow_mod *fm;
     if (s == p->site) {
+        /* A node here is not "behind an OFS": its packets keep their
+         * sources (a second moved node here talking to it). */
+        fm = want(w, T_CLASSIFY, 25000, c);
+        of_match_set_eth_type(&fm->match, 0x0800);
+        of_match_set_ipv4_dst(&fm->match, p->hoa, UINT32_MAX);
+        fm->insts.present |= OFIB_GOTO_TABLE;
+        fm->insts.goto_table = T_SOURCE;
         fm = want(w, T_SOURCE, 29500, c);
         of_match_set_eth_type(&fm->match, 0x0800);
         of_match_set_eth_src(&fm->match, p->mac);
@@ -618,14 +628,14 @@ static void test_base_rules(void **state)
 static void test_away_at_site2(void **state)
 {
     struct mob_placement p = place_a(0, 1, 1);
-    const unsigned n_recv[N_SITES] = {1, 3, 1}, n_send[N_SITES] = {4, 5, 1};
+    const unsigned n_recv[N_SITES] = {1, 3, 1}, n_send[N_SITES] = {4, 6, 1};
     check_placement(&p, n_recv, n_send);
 }
 
 static void test_away_at_site3(void **state)
 {
     struct mob_placement p = place_a(0, 2, 7);
-    const unsigned n_recv[N_SITES] = {1, 1, 3}, n_send[N_SITES] = {4, 1, 5};
+    const unsigned n_recv[N_SITES] = {1, 1, 3}, n_send[N_SITES] = {4, 1, 6};
     check_placement(&p, n_recv, n_send);
 }
 
@@ -633,13 +643,13 @@ static void test_away_at_site3(void **state)
 static void test_home_site_variants(void **state)
 {
     struct mob_placement p = place_a(1, 0, 2);
-    const unsigned r1[N_SITES] = {3, 1, 1}, s1[N_SITES] = {5, 4, 1};
+    const unsigned r1[N_SITES] = {3, 1, 1}, s1[N_SITES] = {6, 4, 1};
     check_placement(&p, r1, s1);
     p = place_a(2, 1, 3);
-    const unsigned r2[N_SITES] = {1, 3, 1}, s2[N_SITES] = {1, 5, 4};
+    const unsigned r2[N_SITES] = {1, 3, 1}, s2[N_SITES] = {1, 6, 4};
     check_placement(&p, r2, s2);
     p = place_a(1, 2, 4);
-    const unsigned r3[N_SITES] = {1, 1, 3}, s3[N_SITES] = {1, 4, 5};
+    const unsigned r3[N_SITES] = {1, 1, 3}, s3[N_SITES] = {1, 4, 6};
     check_placement(&p, r3, s3);
 }
 
@@ -653,7 +663,7 @@ static void test_two_uplinks(void **state)
     cfg.sites[1].n_uplinks = 2;
     assert_int_equal(mob_config_validate(&cfg, "testbed"), 0);
     struct mob_placement p = place_a(0, 1, 1);
-    const unsigned n_recv[N_SITES] = {1, 4, 1}, n_send[N_SITES] = {6, 5, 1};
+    const unsigned n_recv[N_SITES] = {1, 4, 1}, n_send[N_SITES] = {6, 6, 1};
     check_placement(&p, n_recv, n_send);
 }
 
@@ -1747,6 +1757,8 @@ static void install(struct net *n, enum which w, const struct mob_placement *p, 
         if (mask & (1u << s)) {
             if (w == RECEIVING) {
                 mob_flows_receiving(&topo, s, p, table_apply, &n->sw[s]);
+            } else if (w == RETURN) {
+                mob_flows_return_home(&topo, s, p, table_apply, &n->sw[s]);
             } else {
                 mob_flows_sending(&topo, s, p, table_apply, &n->sw[s]);
             }
@@ -1915,8 +1927,61 @@ static void test_dataplane_controller_away(void **state)
     }
 }
 
-#ifdef MOB_TEST_KNOWN_BUGS
-/* KNOWN BUG (mob_flows.c, sending_at_site): two nodes away at the same
+/* Sets (or replaces) an entry of a host's ARP cache. */
+static void host_learn(struct host *h, uint32_t ip, struct eth_addr mac)
+{
+    for (unsigned i = 0; i < h->n_arp; i++) {
+        if (h->arp_ip[i] == ip) {
+            h->arp_mac[i] = mac;
+            return;
+        }
+    }
+    assert_true(h->n_arp < MAX_ARP);
+    h->arp_ip[h->n_arp] = ip;
+    h->arp_mac[h->n_arp++] = mac;
+}
+
+/* Node A away at site2 talks to everyone (filling its ARP cache there),
+ * then comes home; its binding's rules are removed as mob_update.c does. */
+static struct host *return_home_warm(struct net *n)
+{
+    struct mob_placement p = place_a(0, 1, 1);
+    struct host *a = add_host(n, "a", mac_a, p.hoa, 1, 10);
+    install(n, RECEIVING, &p, 7);
+    install(n, SENDING, &p, 7);
+    net_commit(n, &p);
+    expect_all_paths(n, "a");
+    move_host(a, 0, 10);
+    delete_all(n, mob_cookie(MOB_ROLE_SENDING, 1, 0), MOB_COOKIE_MASK_ROLE_BINDING, 7);
+    delete_all(n, mob_cookie(0, 1, 0), 0xffff0ffffff00000ull, 7);
+    net_forget(n, 1);
+    return a;
+}
+
+/* Home again with the cache from abroad: its gateway entry names site2's
+ * router, so nothing leaves the site until the controller's unsolicited
+ * reply ("10.1.0.1 is-at" the home gateway, mob_arp_tell_home_gateway)
+ * corrects it; then the other networks are reachable, and every
+ * correspondent reaches the node. */
+static void test_dataplane_home_again(void **state)
+{
+    struct net *n = net_new();
+    struct host *a = return_home_warm(n);
+    for (unsigned i = 1; i < 4; i++) {
+        assert_false(safe_path(n, "a", cns[i]));
+    }
+    host_learn(a, IP(10, 1, 0, 1), gw_mac[0]);
+    for (unsigned i = 1; i < 4; i++) {
+        expect_path(n, "a", cns[i]);
+    }
+    for (unsigned i = 0; i < 4; i++) {
+        expect_path(n, cns[i], "a");
+    }
+    expect_cns_unaffected(n);
+    free(n);
+}
+
+/* Was a bug (mob_flows.c, sending_at_site): two nodes away at the same
  * site. A's packet to B's HoA matches A's table-1 rule (prio 29500: the
  * destination is behind an OFS) and leaves with source MoA(A); table 2 then
  * delivers it locally through B's rule (prio 30000 nw_dst=HoA(B) ->
@@ -1944,27 +2009,25 @@ static void test_dataplane_same_site(void **state)
     }
 }
 
-/* KNOWN ISSUE (the return home: "nothing for a node at home"): the node
- * comes home with the ARP cache it filled abroad, where its home gateway
- * and every home-prefix host resolved to the foreign gateway's MAC. At home
- * no rule re-addresses those frames, so the node's traffic is lost until
- * its ARP entries expire (tens of seconds on Linux). */
-static void test_dataplane_home_again_warm_cache(void **state)
+/* KNOWN ISSUE (the return home, "nothing for a node at home"): the node
+ * comes home with the ARP cache it filled abroad, where every home-prefix
+ * host resolved to the foreign gateway's MAC (the controller's proxy answer
+ * at that site). The controller now refreshes the gateway's entry
+ * (mob_arp_tell_home_gateway), but not those: at home no rule re-addresses
+ * the frames, so the node's traffic to its home-site neighbours is lost
+ * until its ARP entries expire (tens of seconds on Linux). */
+static void test_dataplane_home_again_neighbours(void **state)
 {
     struct net *n = net_new();
-    struct mob_placement p = place_a(0, 1, 1);
-    struct host *a = add_host(n, "a", mac_a, p.hoa, 1, 10);
-    install(n, RECEIVING, &p, 7);
-    install(n, SENDING, &p, 7);
-    net_commit(n, &p);
-    expect_all_paths(n, "a");
-    move_host(a, 0, 10);
-    delete_all(n, mob_cookie(0, 1, 0), 0xffff0ffffff00000ull, 7);
-    net_forget(n, 1);
-    expect_all_paths(n, "a");
+    struct host *a = return_home_warm(n);
+    host_learn(a, IP(10, 1, 0, 1), gw_mac[0]);
+    /* The temporary rules at home send its frames for a foreign gateway's
+     * MAC to the home gateway, which routes them to the neighbour. */
+    struct mob_placement home = place_a(0, 0, 2);
+    install(n, RETURN, &home, 7);
+    expect_path(n, "a", "cn1");
     free(n);
 }
-#endif
 
 /* The update order, step by step, for a first move (home -> site2): the
  * receiving side alone changes nothing for a node at home; with it in
@@ -2109,10 +2172,9 @@ int main(void)
         cmocka_unit_test_setup(test_dataplane_away, setup),
         cmocka_unit_test_setup(test_dataplane_two_nodes, setup),
         cmocka_unit_test_setup(test_dataplane_controller_away, setup),
-#ifdef MOB_TEST_KNOWN_BUGS
+        cmocka_unit_test_setup(test_dataplane_home_again, setup),
         cmocka_unit_test_setup(test_dataplane_same_site, setup),
-        cmocka_unit_test_setup(test_dataplane_home_again_warm_cache, setup),
-#endif
+        cmocka_unit_test_setup(test_dataplane_home_again_neighbours, setup),
         cmocka_unit_test_setup(test_update_order_first_move, setup),
         cmocka_unit_test_setup(test_update_order_second_move, setup),
         cmocka_unit_test_setup(test_update_order_return_home, setup),

@@ -123,8 +123,11 @@ static void learn_host(struct mob_app *m, unsigned site, uint32_t port, const st
                (ip >> 16) & 0xff, (ip >> 8) & 0xff, ip & 0xff);
         return;
     }
-    mob_binding_add(m, a->sha, ip, site, port);
-    mob_binding_persist(m, mob_binding_by_mac(m, a->sha));
+    struct mob_binding *nb = mob_binding_add(m, a->sha, ip, site, port);
+    if (!nb) {
+        return;
+    }
+    mob_binding_persist(m, nb);
     mob_count(m, MOB_C_HOSTS_LEARNED);
     LOG_INF(MOD, "learned node " ETH_ADDR_FMT " = %u.%u.%u.%u at home site %s port %u",
             ETH_ADDR_ARGS(a->sha), ip >> 24, (ip >> 16) & 0xff, (ip >> 8) & 0xff, ip & 0xff,

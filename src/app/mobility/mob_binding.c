@@ -31,6 +31,11 @@ struct mob_binding *mob_binding_by_hoa(struct mob_app *m, uint32_t hoa)
 struct mob_binding *mob_binding_add(struct mob_app *m, struct eth_addr mac, uint32_t hoa,
                                     unsigned home, uint32_t port)
 {
+    if (m->next_binding_id >= MOB_ID_MAX) {
+        /* Cookies hold 24 bits of binding id; id 0 is the base rules'. */
+        LOG_RL(LOG_ERROR, MOD, "binding table full (%u nodes): node not added", MOB_ID_MAX);
+        return NULL;
+    }
     struct mob_binding *b = calloc(1, sizeof *b);
     if (!b) {
         abort();
@@ -106,7 +111,14 @@ static void load_one(void *arg, const struct mob_stored_binding *row)
                 row->id);
         return;
     }
+    if (row->id == 0 || row->id >= MOB_ID_MAX) {
+        LOG_WRN(MOD, "stored binding with id %u out of range: skipped", row->id);
+        return;
+    }
     struct mob_binding *b = mob_binding_add(m, row->mac, row->hoa, (unsigned)home, row->port);
+    if (!b) {
+        return;
+    }
     b->id = row->id;
     b->away = row->away;
     b->site = (unsigned)site;

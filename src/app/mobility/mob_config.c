@@ -25,6 +25,11 @@ static unsigned check_site(const struct mob_site *s, const char *file)
         fprintf(stderr, "%s:%u: site %s: the MoA pool must be a range inside the prefix\n",
                 file, s->line, s->name);
         errors++;
+    } else if (s->pool_first == s->prefix ||
+               s->pool_last == (s->prefix | ~mob_prefix_mask(s->prefix_len))) {
+        fprintf(stderr, "%s:%u: site %s: the MoA pool holds the network or broadcast address\n",
+                file, s->line, s->name);
+        errors++;
     } else if (s->gateway >= s->pool_first && s->gateway <= s->pool_last) {
         fprintf(stderr, "%s:%u: site %s: the MoA pool holds the gateway address\n", file,
                 s->line, s->name);

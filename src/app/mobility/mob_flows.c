@@ -16,6 +16,8 @@
 #define PRIO_ARP_ANSWER 36000    /* answered in the switch */
 #define PRIO_ARP_TO_CTL 35000    /* answered by the controller */
 #define PRIO_ARP 30000           /* seen by the controller, then NORMAL */
+#define PRIO_LOCAL_NODE 25000  /* a moved node here: not "behind an OFS" */
+#define PRIO_RETURN 26000
 #define PRIO_PREFIX 20000
 #define PRIO_HAIRPIN 31000
 #define PRIO_XLATE 30000
@@ -169,9 +171,18 @@ bool mob_flows_ready(const struct mob_topology *t, const struct mob_placement *p
     return p->home < t->n_sites && p->site < t->n_sites;
 }
 
+/* Placements are for nodes away from home; at home a node needs no rule. */
+static bool placement_away(const struct mob_topology *t, const struct mob_placement *p)
+{
+    return p->site != p->home && p->site < t->n_sites && p->home < t->n_sites;
+}
+
 void mob_flows_receiving(const struct mob_topology *t, unsigned s, const struct mob_placement *p,
                          mob_emit_fn *emit, void *arg)
 {
+    if (!placement_away(t, p)) {
+        return;
+    }
     uint64_t cookie = mob_cookie(MOB_ROLE_RECEIVING, p->id, p->epoch);
     const struct mob_site_state *here = &t->sites[s];
     struct of_flow_mod fm;
@@ -246,6 +257,16 @@ static void sending_at_site(const struct mob_topology *t, unsigned s,
     const struct mob_site *home = t->sites[p->home].cfg;
     struct of_flow_mod fm;
 
+    /* Packets for the node that is here are delivered here: they must not
+     * be marked "behind an OFS", or a sender moved to this site too would
+     * get its source rewritten to its MoA with nobody on the way to
+     * translate it back. */
+    fm_start(&fm, T_CLASSIFY, PRIO_LOCAL_NODE, cookie);
+    of_match_set_eth_type(&fm.match, 0x0800);
+    of_match_set_ipv4_dst(&fm.match, p->hoa, UINT32_MAX);
+    goto_table(&fm, T_SOURCE);
+    emit(arg, &fm);
+
     fm_start(&fm, T_SOURCE, PRIO_NODE_OUT_OFS, cookie);
     of_match_set_eth_type(&fm.match, 0x0800);
     of_match_set_eth_src(&fm.match, p->mac);
@@ -291,6 +312,9 @@ static void sending_at_site(const struct mob_topology *t, unsigned s,
 void mob_flows_sending(const struct mob_topology *t, unsigned s, const struct mob_placement *p,
                        mob_emit_fn *emit, void *arg)
 {
+    if (!placement_away(t, p)) {
+        return;
+    }
     uint64_t cookie = mob_cookie(MOB_ROLE_SENDING, p->id, p->epoch);
     if (s == p->site) {
         sending_at_site(t, s, p, cookie, emit, arg);
@@ -308,6 +332,28 @@ void mob_flows_sending(const struct mob_topology *t, unsigned s, const struct mo
     emit(arg, &fm);
     if (s == p->home) {
         sending_at_home(t, s, p, cookie, emit, arg);
+    }
+}
+
+void mob_flows_return_home(const struct mob_topology *t, unsigned s,
+                           const struct mob_placement *p, mob_emit_fn *emit, void *arg)
+{
+    if (s != p->home || p->site != p->home || !t->sites[s].gw_mac_known) {
+        return;
+    }
+    uint64_t cookie = mob_cookie(MOB_ROLE_RETURN, p->id, p->epoch);
+    for (unsigned x = 0; x < t->n_sites; x++) {
+        if (x == s || !t->sites[x].gw_mac_known) {
+            continue;
+        }
+        struct of_flow_mod fm;
+        fm_start(&fm, T_CLASSIFY, PRIO_RETURN, cookie);
+        fm.hard_timeout = MOB_RETURN_RULE_SECONDS;
+        of_match_set_eth_src(&fm.match, p->mac);
+        of_match_set_eth_dst(&fm.match, t->sites[x].gw_mac);
+        set_mac(apply(&fm), OFF_ETH_DST, t->sites[s].gw_mac);
+        goto_table(&fm, T_SOURCE);
+        emit(arg, &fm);
     }
 }
 

@@ -10,7 +10,8 @@
  *   table 0  RARP -> controller; ARP -> controller + NORMAL; ARP answers the
  *            data plane depends on (built with set_field, per known asker);
  *            IPv4 to any site prefix -> metadata 1 ("behind an OFS"); goto 1
- *   table 1  per-binding address translation; miss -> NORMAL
+ *   table 1  per-binding source translation; miss -> goto 2
+ *   table 2  per-binding destination translation; miss -> NORMAL
  * Rules per switch: O(sites) base rules + O(bindings away). */
 #ifndef MATFLOW_MOB_FLOWS_H
 #define MATFLOW_MOB_FLOWS_H
@@ -20,7 +21,12 @@
 
 /* Cookie: 0x4d46 ("MF") | role (4 bits) | binding id (24) | epoch (20). */
 #define MOB_COOKIE_TAG 0x4d46ull
-enum mob_role { MOB_ROLE_BASE = 1, MOB_ROLE_RECEIVING = 2, MOB_ROLE_SENDING = 3 };
+enum mob_role {
+    MOB_ROLE_BASE = 1,
+    MOB_ROLE_RECEIVING = 2,
+    MOB_ROLE_SENDING = 3,
+    MOB_ROLE_RETURN = 4, /* temporary, after a node came home */
+};
 #define MOB_ID_MAX 0xffffffu
 #define MOB_EPOCH_MASK 0xfffffu
 
@@ -74,6 +80,14 @@ void mob_flows_receiving(const struct mob_topology *t, unsigned s, const struct 
  * correspondents and its proxy ARP for the HoA. */
 void mob_flows_sending(const struct mob_topology *t, unsigned s, const struct mob_placement *p,
                        mob_emit_fn *emit, void *arg);
+/* After a node came home: for a while, its frames addressed to a foreign
+ * gateway's MAC (entries its ARP cache got while away) go to the home
+ * gateway, which routes them on. Rules at the home switch, with a hard
+ * timeout. */
+#define MOB_RETURN_RULE_SECONDS 120
+void mob_flows_return_home(const struct mob_topology *t, unsigned s,
+                           const struct mob_placement *p, mob_emit_fn *emit, void *arg);
+
 /* True if every gateway MAC the placement's rules need is known. */
 bool mob_flows_ready(const struct mob_topology *t, const struct mob_placement *p);
 

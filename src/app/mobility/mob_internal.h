@@ -162,6 +162,8 @@ void mob_update_start(struct mob_app *m, struct mob_binding *b, unsigned site, u
 void mob_update_probe_reply(struct mob_app *m, struct mob_binding *b, unsigned site,
                             uint32_t port);
 void mob_update_event(struct mob_update *u, enum mob_step step, uint64_t dpid);
+/* True once the update's sending side went out (or it completed). */
+bool mob_update_sending_started(const struct mob_update *u);
 void mob_updates_free(struct mob_app *m);
 
 /* mob_arp.c */

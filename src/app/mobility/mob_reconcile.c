@@ -33,18 +33,28 @@ void mob_expected_flows(struct mob_app *m, unsigned site, mob_emit_fn *emit, voi
     }
     struct mob_binding *b, *tmp;
     HASH_ITER(hh_hoa, m->by_hoa, b, tmp) {
-        struct mob_placement p;
-        if (b->away) {
-            mob_binding_placement(b, &p);
-            mob_flows_receiving(&m->topo, site, &p, emit, arg);
-            mob_flows_sending(&m->topo, site, &p, emit, arg);
-        }
+        struct mob_placement committed, moving;
+        mob_binding_placement(b, &committed);
         struct mob_update *u = b->upd;
-        if (u && !u->to_home && !u->failed) {
-            /* A move in flight: its receiving side may already be out. */
-            p = (struct mob_placement){b->id, u->epoch, b->mac, b->hoa, u->moa, b->home,
-                                       u->site, u->port};
-            mob_flows_receiving(&m->topo, site, &p, emit, arg);
+        bool in_flight = u && !u->failed;
+        if (in_flight) {
+            moving = (struct mob_placement){b->id, u->epoch, b->mac, b->hoa, u->moa, b->home,
+                                            u->site, u->port};
+        }
+        /* A move in flight: its receiving side may be out already, and once
+         * its sending side went out, that replaces the committed one. */
+        bool new_senders = in_flight && mob_update_sending_started(u);
+        if (b->away) {
+            mob_flows_receiving(&m->topo, site, &committed, emit, arg);
+            if (!new_senders) {
+                mob_flows_sending(&m->topo, site, &committed, emit, arg);
+            }
+        }
+        if (in_flight && !u->to_home) {
+            mob_flows_receiving(&m->topo, site, &moving, emit, arg);
+            if (new_senders) {
+                mob_flows_sending(&m->topo, site, &moving, emit, arg);
+            }
         }
     }
 }

@@ -33,15 +33,24 @@ static bool exec(sqlite3 *db, const char *sql)
     return true;
 }
 
-static void make_parent_dir(const char *path)
+/* Creates the directories above path, as mkdir -p; errors show at open. */
+static void make_parent_dirs(const char *path)
 {
     char dir[4096];
     snprintf(dir, sizeof dir, "%s", path);
-    char *slash = strrchr(dir, '/');
-    if (slash && slash != dir) {
-        *slash = '\0';
-        mkdir(dir, 0750);
+    char *last = strrchr(dir, '/');
+    if (!last || last == dir) {
+        return;
     }
+    *last = '\0';
+    for (char *p = dir + 1; *p; p++) {
+        if (*p == '/') {
+            *p = '\0';
+            mkdir(dir, 0750);
+            *p = '/';
+        }
+    }
+    mkdir(dir, 0750);
 }
 
 struct mob_store *mob_store_open(const char *path, bool sync_full)
@@ -50,7 +59,7 @@ struct mob_store *mob_store_open(const char *path, bool sync_full)
     if (!st) {
         return NULL;
     }
-    make_parent_dir(path);
+    make_parent_dirs(path);
     if (sqlite3_open(path, &st->db) != SQLITE_OK) {
         fprintf(stderr, "matflowd: cannot open database %s: %s\n", path, sqlite3_errmsg(st->db));
         mob_store_close(st);

@@ -196,12 +196,31 @@ static void rules_cleanup(struct mob_update *u, unsigned site, mob_emit_fn *emit
     }
 }
 
-/* Rolls back a failed update: its own epoch's rules go. */
+/* Rolls back a failed update: the rules of its epoch and of any attempt it
+ * superseded go; the committed epoch's stay. */
 static void rules_rollback(struct mob_update *u, unsigned site, mob_emit_fn *emit, void *arg)
 {
     struct of_flow_mod fm;
-    mob_flows_delete(&fm, mob_cookie(0, u->b->id, u->epoch), MOB_COOKIE_MASK_BINDING_EPOCH);
-    emit(arg, &fm);
+    uint32_t from = u->old_epoch + 1;
+    if (u->epoch >= 16 && from < u->epoch - 15) {
+        from = u->epoch - 15;
+    }
+    for (uint32_t e = from; e <= u->epoch; e++) {
+        mob_flows_delete(&fm, mob_cookie(0, u->b->id, e), MOB_COOKIE_MASK_BINDING_EPOCH);
+        emit(arg, &fm);
+    }
+}
+
+static void rules_return_home(struct mob_update *u, unsigned site, mob_emit_fn *emit, void *arg)
+{
+    struct mob_placement p;
+    placement_of(u, &p);
+    mob_flows_return_home(&u->app->topo, site, &p, emit, arg);
+}
+
+bool mob_update_sending_started(const struct mob_update *u)
+{
+    return u->phase == PH_SENDING || u->complete;
 }
 
 static void fail_update(struct mob_update *u, const char *why)
@@ -327,6 +346,12 @@ static void phase_complete(struct mob_update *u, int phase)
     } else if (phase == PH_SENDING) {
         complete(u);
     } else if (phase == PH_CLEANUP && u->complete) {
+        if (u->to_home) {
+            /* After the cleanup (which removes every rule of the binding):
+             * the temporary rules for the node's stale ARP entries. */
+            u->phase = PH_DONE;
+            send_phase(u, PH_DONE, rules_return_home);
+        }
         finish_update(u);
     }
 }
