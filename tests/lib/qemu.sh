@@ -263,7 +263,8 @@ qm_teardown() {
 # rewritten every 0.2 s: state (connecting, running, draining, done, error),
 # sent, received (= verified: a wrong byte ends the stream with an error),
 # corrupt, max_gap_ms (longest time with bytes outstanding and none coming
-# back), gaps ([epoch ms, ms] for each stall over 100 ms), error.
+# back), max_gap_at (epoch ms when that stall began), gaps ([epoch ms, ms]
+# for each stall over 100 ms), error.
 qm_stream_start() {
     _ss_n=$1 _ss_ns=${2:-$QM_NS}
     _qm_stream_py > "$QM_RUN/tcpstream.py"
@@ -300,9 +301,9 @@ qm_stream_wait() {
 # qm_stream_stop NAME: stop sending, wait until every byte sent came back
 # (up to 15 s) and the stream closed. Sets QM_STREAM_RESULT to its final line
 # ("tcpstream: result=ok sent=N received=N corrupt=0 outstanding=0
-# max_gap_ms=N gaps=[[epoch-ms,ms],...] error=-"); 0 when result=ok, that is
-# the whole stream came back intact. Works from a subshell too, but then do
-# not use $(...): read QM_STREAM_RESULT.
+# max_gap_ms=N max_gap_at=EPOCH-MS gaps=[[epoch-ms,ms],...] error=-"); 0 when
+# result=ok, that is the whole stream came back intact. Works from a subshell
+# too, but then do not use $(...): read QM_STREAM_RESULT.
 qm_stream_stop() {
     QM_STREAM_RESULT=
     _st_p=$(cat "$QM_RUN/stream-$1.pid" 2>/dev/null) || return 1
@@ -333,7 +334,7 @@ import json, os, select, signal, socket, sys, time
 host, port, status_path, rate = sys.argv[1], int(sys.argv[2]), sys.argv[3], int(sys.argv[4])
 CHUNK, WINDOW = 512, 256 * 1024
 st = {"state": "connecting", "sent": 0, "received": 0, "corrupt": 0, "max_gap_ms": 0,
-      "gaps": [], "error": ""}
+      "max_gap_at": 0, "gaps": [], "error": ""}
 stop = [False]
 signal.signal(signal.SIGTERM, lambda *a: stop.__setitem__(0, True))
 signal.signal(signal.SIGINT, lambda *a: stop.__setitem__(0, True))
@@ -347,8 +348,9 @@ def finish(err=""):
     else: st["state"] = "done"
     save()
     print("tcpstream: result=%s sent=%d received=%d corrupt=%d outstanding=%d max_gap_ms=%d "
-          "gaps=%s error=%s" % ("ok" if not err else "FAIL", st["sent"], st["received"],
-          st["corrupt"], st["sent"] - st["received"], st["max_gap_ms"],
+          "max_gap_at=%d gaps=%s error=%s" % ("ok" if not err else "FAIL", st["sent"],
+          st["received"], st["corrupt"], st["sent"] - st["received"], st["max_gap_ms"],
+          st["max_gap_at"],
           json.dumps(st["gaps"]).replace(" ", ""), err or "-"), flush=True)
     sys.exit(1 if err else 0)
 k = 0
@@ -402,7 +404,9 @@ while True:
             t = now()
             if waiting is not None:
                 gap = (t - waiting) * 1000
-                st["max_gap_ms"] = max(st["max_gap_ms"], int(gap))
+                if int(gap) > st["max_gap_ms"] or not st["max_gap_at"]:
+                    st["max_gap_ms"] = int(gap)
+                    st["max_gap_at"] = int(time.time() * 1000 - gap)
                 if gap > 100: st["gaps"].append([int(time.time() * 1000 - gap), int(gap)])
             if pending[:len(data)] != data:
                 i = next(i for i in range(len(data)) if i >= len(pending) or pending[i] != data[i])
