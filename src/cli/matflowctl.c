@@ -20,6 +20,7 @@ static void usage(FILE *f)
             "commands:\n"
             "  switches            connected switches: dpid, address, ports, counters\n"
             "  stats               counters, refused messages and frames by reason\n"
+            "  ping DPID           a BARRIER_REQUEST to the switch; prints the round trip\n"
             "  sites               sites: prefix, gateway, switch, MoA pool use\n"
             "  bindings            mobile nodes: HoA, MAC, site, port, MoA, epoch, state\n"
             "  events              binding updates with their timelines (microseconds)\n"
@@ -224,7 +225,7 @@ static void print_stats(json_t *doc)
 static bool is_command(const char *s)
 {
     static const char *const cmds[] = {"switches", "stats", "sites", "bindings", "events",
-                                       "migrate"};
+                                       "migrate", "ping"};
     for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
         if (!strcmp(s, cmds[i])) {
             return true;
@@ -256,8 +257,8 @@ int main(int argc, char **argv)
             return 0;
         } else if (argv[i][0] != '-' && !cmd && is_command(argv[i])) {
             cmd = argv[i];
-        } else if (cmd && !strcmp(cmd, "migrate") && n_args < 2 && argv[i][0] != '-' &&
-                   valid_word(argv[i])) {
+        } else if (cmd && n_args < (strcmp(cmd, "migrate") ? !strcmp(cmd, "ping") : 2) &&
+                   argv[i][0] != '-' && valid_word(argv[i])) {
             args[n_args++] = argv[i];
         } else {
             fprintf(stderr, "matflowctl: unexpected argument '%s'\n", argv[i]);
@@ -275,9 +276,14 @@ int main(int argc, char **argv)
         usage(stderr);
         return 2;
     }
+    if (!strcmp(cmd, "ping") && n_args != 1) {
+        fprintf(stderr, "matflowctl: ping needs a DPID\n");
+        usage(stderr);
+        return 2;
+    }
     char request[200];
     snprintf(request, sizeof request, "%s%s%s%s%s", cmd, n_args ? " " : "", n_args ? args[0] : "",
-             n_args ? " " : "", n_args ? args[1] : "");
+             n_args > 1 ? " " : "", n_args > 1 ? args[1] : "");
     char *answer = ask(api, request);
     if (!answer) {
         return 1;
@@ -304,6 +310,9 @@ int main(int argc, char **argv)
         print_sites(doc);
     } else if (!strcmp(cmd, "events")) {
         print_events(doc);
+    } else if (!strcmp(cmd, "ping")) {
+        printf("switch %s: barrier reply in %.3f ms\n", str(doc, "dpid"),
+               json_real_value(json_object_get(doc, "rtt_ms")));
     } else {
         printf("%s: MoA %s, epoch %lld\n", str(doc, "result"), str(doc, "moa"), num(doc, "epoch"));
     }

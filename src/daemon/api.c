@@ -3,6 +3,7 @@
 #include "daemon/api.h"
 
 #include <errno.h>
+#include "core/core.h"
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/listener.h>
@@ -40,7 +41,66 @@ static void on_client_event(struct bufferevent *bev, short what, void *arg)
 }
 
 /* A request line is a command and its arguments, separated by spaces. */
-static json_t *answer(struct api_server *api, char *line)
+/* `ping DPID`: a BARRIER_REQUEST to the switch, answered when its reply
+ * arrives (the only request answered later). The client may go away first:
+ * then the answer has nowhere to go and is dropped. */
+struct pending_ping {
+    struct bufferevent *client; /* NULL once the client went away */
+    uint64_t dpid;
+};
+
+static void send_answer(struct bufferevent *bev, json_t *doc, struct api_server *api);
+
+static void on_ping_done(struct mf_switch *sw, const struct sw_batch_result *r, void *arg)
+{
+    struct pending_ping *pp = arg;
+    if (pp->client) {
+        json_t *doc;
+        char dpid[17];
+        snprintf(dpid, sizeof dpid, "%016llx", (unsigned long long)pp->dpid);
+        if (r->status == SW_BATCH_OK) {
+            doc = json_pack("{s:s, s:s, s:f}", "dpid", dpid, "result", "barrier reply",
+                            "rtt_ms", r->elapsed_us / 1000.0);
+        } else {
+            doc = json_pack("{s:s, s:s}", "dpid", dpid, "error", "switch went away");
+        }
+        bufferevent_setcb(pp->client, NULL, NULL, NULL, NULL);
+        send_answer(pp->client, doc, NULL);
+    }
+    free(pp);
+}
+
+static void on_ping_client_event(struct bufferevent *bev, short what, void *arg)
+{
+    struct pending_ping *pp = arg;
+    pp->client = NULL; /* the barrier reply will find nobody to tell */
+    bufferevent_free(bev);
+}
+
+static json_t *start_ping(struct api_server *api, struct bufferevent *bev, const char *arg)
+{
+    char *end;
+    errno = 0;
+    unsigned long long dpid = strtoull(arg, &end, 16);
+    if (*arg == '\0' || *end != '\0' || errno) {
+        return json_pack("{s:s}", "error", "ping needs a dpid (hex, as matflowctl switches shows)");
+    }
+    struct mf_switch *sw = core_find_switch(api->core, dpid);
+    if (!sw) {
+        return json_pack("{s:s}", "error", "no ready switch has that dpid");
+    }
+    struct pending_ping *pp = calloc(1, sizeof *pp);
+    if (!pp) {
+        return json_pack("{s:s}", "error", "out of memory");
+    }
+    pp->client = bev;
+    pp->dpid = dpid;
+    bufferevent_setcb(bev, NULL, NULL, on_ping_client_event, pp);
+    sw_batch_commit(sw_batch_begin(sw), on_ping_done, pp);
+    return NULL; /* answered by on_ping_done */
+}
+
+static json_t *answer(struct api_server *api, struct bufferevent *bev, char *line)
 {
     char *args[4] = {NULL};
     unsigned n = 0;
@@ -54,6 +114,9 @@ static json_t *answer(struct api_server *api, char *line)
     }
     if (!strcmp(cmd, "stats") && n == 1) {
         return api_json_stats(api->core, api->mob);
+    }
+    if (!strcmp(cmd, "ping") && n == 2) {
+        return start_ping(api, bev, args[1]);
     }
     bool mobility_cmd = !strcmp(cmd, "bindings") || !strcmp(cmd, "sites") ||
                         !strcmp(cmd, "events") || !strcmp(cmd, "migrate");
@@ -87,17 +150,26 @@ static void on_client_read(struct bufferevent *bev, void *arg)
         }
         return;
     }
-    json_t *doc = answer(api, line);
+    bufferevent_disable(bev, EV_READ);
+    json_t *doc = answer(api, bev, line);
     free(line);
+    if (doc) {
+        send_answer(bev, doc, api);
+    }
+}
+
+/* Writes the answer and closes the connection once it is out. */
+static void send_answer(struct bufferevent *bev, json_t *doc, struct api_server *api)
+{
     char *text = json_dumps(doc, JSON_COMPACT);
     json_decref(doc);
-    bufferevent_disable(bev, EV_READ);
     if (text) {
         evbuffer_add(bufferevent_get_output(bev), text, strlen(text));
         evbuffer_add(bufferevent_get_output(bev), "\n", 1);
         free(text);
     }
     bufferevent_setcb(bev, NULL, close_client, on_client_event, api);
+    bufferevent_enable(bev, EV_WRITE);
 }
 
 static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int len,

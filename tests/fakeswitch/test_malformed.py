@@ -663,11 +663,19 @@ class Ctx:
 
 
 def after_case(ctx):
-    """The daemon is alive; the good switch round-trips an echo and is listed
+    """The daemon is alive; the good switch round-trips an echo (its own) and
+    a barrier (the daemon's, asked for with `matflowctl ping`), and is listed
     ready with msgs_in advancing."""
     check(daemon_alive(), "daemon (pid %d) is not running" % PID)
     check(not ctx.good.eof, "good switch was disconnected (%s)" % ctx.good.eof_reason)
     ctx.good.echo(REPLY_TIMEOUT)
+    start = ctx.good.mark()
+    pong = ctl("ping", "%016x" % GOOD_DPID)
+    check(pong.get("result") == "barrier reply" and pong.get("rtt_ms", -1) >= 0,
+          "matflowctl ping of the good switch: %r" % pong)
+    barriers = [m for m in ctx.good.since(start) if m.type == fs.BARRIER_REQUEST]
+    check(len(barriers) == 1, "the good switch saw %d BARRIER_REQUESTs for one ping"
+          % len(barriers))
     check(not ctx.good.errors(), "good switch received %r" % ctx.good.errors())
     check(not ctx.good.violations, "daemon sent bad bytes to the good switch: %r"
           % ctx.good.violations)

@@ -113,6 +113,8 @@ check "--config with a bad file leaves no socket" [ ! -e "$T/never.sock" ]
 check "matflowctl without command exits 2 with usage" rc_and_grep 2 "usage: matflowctl" "$T/e"
 "$C" flows >/dev/null 2>"$T/e"; rc=$?
 check "matflowctl unknown command exits 2" [ $rc = 2 ]
+"$C" ping >/dev/null 2>"$T/e"; rc=$?
+check "matflowctl ping without a dpid exits 2" rc_and_grep 2 "ping needs a DPID" "$T/e"
 "$C" --api "$T/nobody.sock" switches >/dev/null 2>"$T/e"; rc=$?
 check "matflowctl with no daemon exits 1 with reason" rc_and_grep 1 "cannot reach matflowd" "$T/e"
 
@@ -140,6 +142,10 @@ assert d["switches_connected"]==0 and "bad_len" in d["rejected_messages"] and "e
 out=$("$C" --api "$T/api.sock" switches); rc=$?
 echo "$out" > "$T/sw.txt"
 check "matflowctl switches (text) with no switch" rc_and_grep 0 "^0 switch connection" "$T/sw.txt"
+"$C" --api "$T/api.sock" ping 00000000000000ff >/dev/null 2>"$T/e"; rc=$?
+check "matflowctl ping of an unknown dpid exits 1 with the reason" rc_and_grep 1 "no ready switch has that dpid" "$T/e"
+"$C" --api "$T/api.sock" bindings >/dev/null 2>"$T/e"; rc=$?
+check "matflowctl bindings without sites exits 1 with the reason" rc_and_grep 1 "no sites configured" "$T/e"
 timeout 10 "$D" --api "$T/api.sock" --listen tcp:127.0.0.1:$((port+1)) 2>"$T/e2"; rc=$?
 check "a second daemon on the same socket is refused" rc_and_grep 1 "another daemon answers" "$T/e2"
 kill -TERM $DPID; wait $DPID; rc=$?
