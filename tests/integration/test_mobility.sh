@@ -17,19 +17,25 @@
 #   TCP streams carry on; the legacy CN pings the MN; every switch's flows
 #   equal the set the contract (notes/daemon-spec.md, "Mobility (issue 3)")
 #   gives for that step (cookie, table, priority, match, actions);
-#   at home no binding rule (cookie role 2 or 3) anywhere;
+#   at home no binding rule (cookie role 2 or 3) anywhere (the contract's
+#   07:10 change: the home switch keeps role-4 rules for 120 s after a return);
 #   the restart keeps every binding and every flow, and the probes see no gap
 #   over MOB_GAP_LIMIT_MS while the controller is away; with the controller
 #   away the router's ARP for the HoA and the MoA is answered by the switches;
 #   the MN's ARP for its home gateway is answered in the switch with the
 #   local gateway's MAC, and the MN still reaches its CN after the return home
-#   with that MAC in its ARP cache;
-#   no OFPT_ERROR from any switch (errors_in); both TCP streams end without
+#   with that MAC in its ARP cache, whose entry is corrected within 2 s (before
+#   the role-4 rules expire);
+#   no OFPT_ERROR from any switch (errors_in, and none in a capture of the
+#   controller channel over the whole run); both TCP streams end without
 #   corruption or reset; matflowd exits 0 on SIGTERM, no sanitizer report.
 # Flow dumps, binding/event JSON, UDP reports and logs go to the artifacts
 # directory (build/test-logs/integration/test_mobility/ under run-tests.sh).
-# Needs root, openvswitch-switch, ethtool, iputils-ping. Takes about a minute.
+# Needs root, openvswitch-switch, ethtool, iputils-ping, tshark. About 30 s.
 
+# The whole script is one { ... } group: bash reads it completely before it
+# runs any of it, so an edit of this file during a run cannot derail the run.
+{
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 export TB_ROOT="$ROOT"
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0:print_summary=1}
@@ -55,7 +61,7 @@ elapsed() { awk -v ms=$(( $(date +%s%3N) - T_START )) 'BEGIN { printf "%.1f", ms
 for b in "$MATFLOWD" "$MATFLOWCTL" "$PY"; do
     if [ ! -x "$b" ]; then not_ok "$b exists (run make)"; echo "1..$n"; exit 1; fi
 done
-for c in ping ovs-vswitchd ethtool; do
+for c in ping ovs-vswitchd ethtool dumpcap tshark; do
     if ! command -v $c >/dev/null 2>&1; then not_ok "$c installed"; echo "1..$n"; exit 1; fi
 done
 echo "# matflowd: $MATFLOWD"
@@ -154,6 +160,15 @@ def cmd_wait_binding(a):
     return 0 if why is None else 1
 
 
+def since(b):
+    import calendar
+    t = b.get("since") or ""
+    try:
+        return calendar.timegm(time.strptime(t[:19], "%Y-%m-%dT%H:%M:%S"))
+    except ValueError:
+        return time.time()
+
+
 def arp_reply(asker_mac, asker_ip, ip, mac):
     return ("set_field:%s->eth_dst,set_field:%s->eth_src,set_field:2->arp_op,"
             "set_field:%s->arp_sha,set_field:%s->arp_spa,set_field:%s->arp_tha,"
@@ -179,6 +194,16 @@ def expected(sw, bindings):
     here = SITES[sw]
     for b in bindings:
         if b["state"] == "home":
+            # Contract change 07:10: after a return home (epoch > 0), for 120 s
+            # (hard_timeout), the home switch re-addresses the node's frames
+            # sent to any other site's gateway MAC to its own gateway (role 4).
+            h = SITE_NO[b["home"]]
+            if sw == h and b.get("epoch", 0) > 0 and time.time() - since(b) < 120:
+                for x, other in SITES.items():
+                    if x != h:
+                        add(cookie(4, b["id"], b["epoch"]), 0, 26000,
+                            "dl_src=%s,dl_dst=%s" % (b["mac"], other["gw_mac"]),
+                            "set_field:%s->eth_dst,goto_table:1" % SITES[h]["gw_mac"])
             continue
         if b["state"] != "away":
             raise SystemExit("binding %s is %s: no expected set" % (b["hoa"], b["state"]))
@@ -194,6 +219,8 @@ def expected(sw, bindings):
                 arp_reply(cur["gw_mac"], cur["gw"], M, mac))
         # sending side
         if sw == c:
+            # contract change 07:10: a node here is not "behind an OFS" here
+            add(cs, 0, 25000, "ip,nw_dst=" + H, "goto_table:1")
             add(cs, 1, 29500, "ip,dl_src=%s,nw_src=%s,metadata=0x1/0x1" % (mac, H),
                 "set_field:%s->ip_src,set_field:%s->eth_dst,goto_table:2" % (M, cur["gw_mac"]))
             add(cs, 1, 29000, "ip,dl_src=%s,nw_src=%s" % (mac, H),
@@ -246,7 +273,7 @@ def split_top(s):
 
 def norm_line(line):
     line = line.strip()
-    if not line or line.startswith("OFPST_FLOW") or line.startswith("NXST_FLOW"):
+    if " actions=" not in line:          # reply headers, anything not a flow
         return None
     left, _, actions = line.partition(" actions=")
     cookie, table, prio, match = "0x0", "0", "32768", []
@@ -480,15 +507,33 @@ wait_binding() {
     mob wait-binding "$MATFLOWCTL" "$TB_API" "$(topo_node_mac "$2")" "$3" "$4" $((_wb_e + 1)) 5 \
         "$(topo_node_ip "$2")" "${5:-10}" > "$_wb_f"
     _wb_rc=$?
-    WB_NOTE=" $(jget "$_wb_f" waited_ms) ms after the RARPs began"
-    [ "$_wb_e" -lt 0 ] && WB_NOTE=""
     if [ $_wb_rc -eq 0 ]; then
         eval "EPOCH_$2=$(jget "$_wb_f" binding.epoch)"
-        ok "$1: bindings shows $2 $3 at $4 port ${5:-10} (moa $(jget "$_wb_f" binding.moa), epoch $(jget "$_wb_f" binding.epoch))$WB_NOTE"
+        ok "$1: bindings shows $2 $3 at $4 port ${5:-10} (moa $(jget "$_wb_f" binding.moa), epoch $(jget "$_wb_f" binding.epoch))"
     else
         not_ok "$1: bindings shows $2 $3 at $4 within 5 s ($(jget "$_wb_f" why))"; diag < "$_wb_f"
     fi
     return $_wb_rc
+}
+
+# home_cn_check WHAT: the MN (away) and HCN, a host of its home prefix, ask
+# for each other's address (answered by the controller: the 35000 rules) and
+# ping each other.
+home_cn_check() {
+    topo_in hcn ip neigh del 10.1.0.10 dev eth0 2>/dev/null
+    topo_in mn ip neigh del 10.1.0.20 dev eth0 2>/dev/null
+    if topo_in hcn ping -c 1 -W 1 10.1.0.10 > "$TB_RUN/ping.txt" 2>&1; then
+        ok "$1: HCN (site1) asks for the MN's HoA and pings it ($(topo_in hcn ip neigh show 10.1.0.10 dev eth0 | awk '{print $3}') answered)"
+    else
+        not_ok "$1: HCN (site1) asks for the MN's HoA and pings it"
+        { cat "$TB_RUN/ping.txt"; topo_in hcn ip neigh show; } | diag
+    fi
+    if topo_in mn ping -c 1 -W 1 10.1.0.20 > "$TB_RUN/ping.txt" 2>&1; then
+        ok "$1: the MN asks for HCN (its home prefix) and pings it ($(topo_in mn ip neigh show 10.1.0.20 dev eth0 | awk '{print $3}') answered)"
+    else
+        not_ok "$1: the MN asks for HCN (its home prefix) and pings it"
+        { cat "$TB_RUN/ping.txt"; topo_in mn ip neigh show; } | diag
+    fi
 }
 
 legacy_ping() {
@@ -533,6 +578,7 @@ move() {
     move_udp_checks "$_mv_what" mn
     progress_check cnmn "$_mv_what" 10
     progress_check lcnmn "$_mv_what" 10
+    [ "$_mv_state" = away ] && [ "$_mv_what" != "${_mv_what#MN site}" ] && home_cn_check "$_mv_what"
     # The router forgets the HoA: its ARP on site1 must be answered (by the
     # MN at home, by s1 while the MN is away).
     topo_in lr ip neigh del 10.1.0.10 dev site1 2>/dev/null
@@ -541,10 +587,12 @@ move() {
 }
 
 # ================================================================ setup
-# shellcheck disable=SC2034  # read by topo_matflowd_start
-TOPO_MATFLOWD_ARGS="--log-level debug"
+# shellcheck disable=SC2034  # read by topo_matflowd_start / topo_up
+TOPO_MATFLOWD_ARGS="--log-level debug" TOPO_HCN=1
+# The controller channel, all along (an independent look for OFPT_ERROR).
+tb_capture_start capture lo "tcp port $TB_OF_PORT"
 topo_up
-ok "testbed up: matflowd, OVS, LR, s1/s2/s3, CN, legacy CN, MN, MN2 ($(elapsed) s)"
+ok "testbed up: matflowd, OVS, LR, s1/s2/s3, CN, legacy CN, MN, MN2, HCN ($(elapsed) s)"
 tb_vsctl add-br "$SCRATCH" -- set bridge "$SCRATCH" datapath_type=netdev fail-mode=secure \
     protocols=OpenFlow13 other-config:datapath-id="$(tb_dpid 99)" || tb_die "scratch bridge"
 
@@ -561,7 +609,7 @@ flows_check base "base pipeline"
 
 # Hosts talk to their gateways: matflowd learns the gateways' MACs and, from
 # their ARP at home, MN and MN2.
-for x in mn:10.1.0.1 mn2:10.2.0.1 cn:10.3.0.1 lcn:10.4.0.1; do
+for x in mn:10.1.0.1 mn2:10.2.0.1 cn:10.3.0.1 lcn:10.4.0.1 hcn:10.1.0.1; do
     topo_in "${x%%:*}" ping -c 1 -W 1 "${x#*:}" > /dev/null 2>&1 ||
         not_ok "${x%%:*} pings its gateway ${x#*:}"
 done
@@ -573,6 +621,12 @@ else
 fi
 wait_binding "learning" mn home site1 10
 wait_binding "learning" mn2 home site2 11
+tb_matflowctl --json bindings > "$TB_RUN/bindings-learned.json" 2>&1
+if [ "$(grep -o '"hoa": *"[0-9.]*"' "$TB_RUN/bindings-learned.json" | wc -l)" -eq 2 ]; then
+    ok "learning: exactly two bindings (HCN, on a port that is no hypervisor port, is no mobile node)"
+else
+    not_ok "learning: exactly two bindings (MN, MN2)"; diag < "$TB_RUN/bindings-learned.json"
+fi
 flows_check home "at home"
 
 # ================================================================ traffic
@@ -711,13 +765,38 @@ else
     {
         echo "the MN's frames for its gateway go to $GWMAC, a MAC that is not on site1: s1's"
         echo "NORMAL floods them and the router's site1 interface drops them (not its MAC);"
-        echo "at home no rule re-addresses them. MN: $(topo_in mn ip neigh show 10.1.0.1 dev eth0)"
+        echo "no rule at home re-addresses them. MN: $(topo_in mn ip neigh show 10.1.0.1 dev eth0)"
     } | diag
-    # The rest of the run goes on: the MN forgets the stale entry.
-    topo_in mn ip neigh del 10.1.0.1 dev eth0 2>/dev/null
-    topo_in mn ping -c 1 -W 1 10.1.0.1 > /dev/null 2>&1
 fi
-if flows_dump arp-check && mob binding-rules "$TB_RUN"/flows-arp-check-s?.norm > "$TB_RUN/left.txt"; then
+# Back home, the controller tells the MN its real gateway MAC (an ARP reply
+# from gw(1)); the role-4 rules cover the meantime and expire after 120 s.
+# By then the MN's entry must hold gw(1): Linux keeps a confirmed entry (TCP
+# traffic confirms it) without ever asking again.
+mn_gw_home() { [ "$(topo_in mn ip neigh show 10.1.0.1 dev eth0 | awk '{print $3}')" = "$(topo_gw_mac 1)" ]; }
+if tb_wait 2 mn_gw_home; then
+    ok "ARP cache: within 2 s of the return the MN's entry for 10.1.0.1 is the home gateway's MAC again"
+else
+    not_ok "ARP cache: within 2 s of the return the MN's entry for 10.1.0.1 is the home gateway's MAC again"
+    {
+        echo "MN: $(topo_in mn ip neigh show 10.1.0.1 dev eth0); it asked for 10.1.0.1 at site2 less than"
+        echo "1 s before the move home, so Linux ignores the controller's ARP reply (it would change an"
+        echo "entry updated less than locktime = 1 s ago; only a gratuitous ARP, spa == tpa and for a"
+        echo "reply tha == sha, overrides that). Until some other ARP from 10.1.0.1 reaches the MN (e.g."
+        echo "the router refreshing its own entry for the MN), only the role-4 rules carry its traffic;"
+        echo "if nothing does within their 120 s, its frames go to $(topo_gw_mac 2) again."
+    } | diag
+fi
+flows_dump arp-check
+if grep -F 'cookie=0x4d464' "$TB_RUN/flows-arp-check-s1.txt" > "$TB_RUN/role4.txt" &&
+    ! grep -vq 'hard_timeout=120' "$TB_RUN/role4.txt"; then
+    ok "ARP cache: s1's $(wc -l < "$TB_RUN/role4.txt") role-4 rules for the returned MN carry hard_timeout=120"
+else
+    not_ok "ARP cache: s1 has role-4 rules for the returned MN, each with hard_timeout=120"; diag < "$TB_RUN/role4.txt"
+fi
+# Let the rest of the run go on whatever happened above.
+topo_in mn ip neigh del 10.1.0.1 dev eth0 2>/dev/null
+topo_in mn ping -c 1 -W 1 10.1.0.1 > /dev/null 2>&1
+if mob binding-rules "$TB_RUN"/flows-arp-check-s?.norm > "$TB_RUN/left.txt"; then
     ok "ARP cache: no binding rule left after the MN's return"
 else
     not_ok "ARP cache: no binding rule left after the MN's return"; diag < "$TB_RUN/left.txt"
@@ -742,6 +821,22 @@ done
 topo_udp_stop udp cn mn
 topo_udp_stop udpl lcn mn
 check "matflowd still running at the end" tb_alive matflowd
+tb_capture_stop capture
+if tshark -n -r "$TB_RUN/capture.pcapng" -d "tcp.port==$TB_OF_PORT,openflow" -Y openflow_v4 \
+        -T fields -e openflow_v4.type > "$TB_RUN/of-types.raw" 2> "$TB_RUN/tshark.err"; then
+    tr ',' '\n' < "$TB_RUN/of-types.raw" | sort -n | uniq -c > "$TB_RUN/of-types.txt"
+    echo "# OpenFlow 1.3 messages on the controller channel (count type): $(awk '{printf "%s%d:%d", (NR > 1 ? " " : ""), $1, $2}' "$TB_RUN/of-types.txt")"
+    nerr=$(awk '$2 == 1 { print $1 }' "$TB_RUN/of-types.txt")
+    if [ -z "$nerr" ]; then
+        ok "capture: no OFPT_ERROR on the controller channel in the whole run ($(awk '$2 == 14 { print $1 }' "$TB_RUN/of-types.txt") flow-mods, $(awk '$2 == 21 { print $1 }' "$TB_RUN/of-types.txt") barrier replies)"
+    else
+        not_ok "capture: no OFPT_ERROR on the controller channel ($nerr seen)"
+        tshark -n -r "$TB_RUN/capture.pcapng" -d "tcp.port==$TB_OF_PORT,openflow" -Y 'openflow_v4.type == 1' -V 2>/dev/null |
+            grep -iE 'type|code|xid' | head -n 30 | diag
+    fi
+else
+    not_ok "capture: tshark reads the controller channel"; diag < "$TB_RUN/tshark.err"
+fi
 topo_matflowd_stop TERM; rc=$?
 if [ $rc -eq 0 ]; then ok "matflowd exits 0 on SIGTERM"; else not_ok "matflowd exits 0 on SIGTERM (got $rc)"; fi
 if grep -nE 'AddressSanitizer|LeakSanitizer|UndefinedBehaviorSanitizer|runtime error:' \
@@ -752,3 +847,5 @@ else
 fi
 echo "# UDP per move and direction (limit $LIMIT_MS ms):$SUMMARY"
 echo "1..$n"
+exit
+}

@@ -36,6 +36,8 @@
 #   MATFLOWCTL    default build/bin/matflowctl
 #   TOPO_CONFIG   default examples/testbed.yaml
 #   TOPO_MN2=0    leave out the second mobile node
+#   TOPO_HCN=1    add a host on the MN's home site: HCN 10.1.0.20/24 on s1
+#                 port 2 (not a hypervisor port), MAC 02:00:00:00:01:14
 #   TOPO_NO_MATFLOWD=1   no controller (the bridges get no flows; see
 #                 topo_flows_normal for a plain L2 check of the wiring)
 #   TOPO_MATFLOWD_ARGS   extra arguments for matflowd (e.g. "--log-level debug")
@@ -61,6 +63,7 @@ TOPO_MN_MAC=52:54:00:12:34:56
 TOPO_MN2_MAC=52:54:00:00:00:02
 TOPO_CN_MAC=02:00:00:00:03:14
 TOPO_LCN_MAC=02:00:00:00:04:14
+TOPO_HCN_MAC=02:00:00:00:01:14
 
 # topo_gw_mac N: the router's MAC on site N's link (N = 4: legacy link)
 topo_gw_mac() { printf '02:00:00:00:%02x:01' "$(topo_site_no "$1")"; }
@@ -71,13 +74,13 @@ topo_br() { echo "${TB_PREFIX}s$(topo_site_no "$1")"; }
 topo_node_ip() {
     case $1 in
         mn) echo 10.1.0.10 ;; mn2) echo 10.2.0.10 ;; cn) echo 10.3.0.20 ;;
-        lcn) echo 10.4.0.20 ;; lr) echo 10.1.0.1 ;; *) return 1 ;;
+        lcn) echo 10.4.0.20 ;; hcn) echo 10.1.0.20 ;; lr) echo 10.1.0.1 ;; *) return 1 ;;
     esac
 }
 topo_node_mac() {
     case $1 in
         mn) echo $TOPO_MN_MAC ;; mn2) echo $TOPO_MN2_MAC ;; cn) echo $TOPO_CN_MAC ;;
-        lcn) echo $TOPO_LCN_MAC ;; *) return 1 ;;
+        lcn) echo $TOPO_LCN_MAC ;; hcn) echo $TOPO_HCN_MAC ;; *) return 1 ;;
     esac
 }
 
@@ -129,6 +132,9 @@ topo_up() {
     if [ "${TOPO_MN2:-1}" = 1 ]; then
         tb_host_add mn2 "${P}s2" 11 10.2.0.10/24 10.2.0.1 "$TOPO_MN2_MAC"
     fi
+    if [ "${TOPO_HCN:-0}" = 1 ]; then
+        tb_host_add hcn "${P}s1" 2 10.1.0.20/24 10.1.0.1 "$TOPO_HCN_MAC"
+    fi
     tb_save_env TOPO_DB TOPO_CONFIG
 }
 
@@ -139,7 +145,7 @@ topo_lr_sysctl() {
         tb_die "sysctl on LR ($1)"
 }
 
-# topo_in NODE CMD...: run CMD in a node's namespace (mn, mn2, cn, lcn, lr).
+# topo_in NODE CMD...: run CMD in a node's namespace (mn, mn2, cn, lcn, lr, hcn).
 topo_in() { tb_in "$@"; }
 
 # topo_flows_normal: plain L2 forwarding on every bridge (priority 0 NORMAL),

@@ -38,8 +38,10 @@ void mob_arp_send_probe(struct mob_app *m, struct mf_switch *sw, uint32_t port,
 }
 
 /* A node back home still maps its gateway's address to the MAC of the last
- * foreign site's gateway (the switch answered it so). An unsolicited reply
- * from the real gateway updates that entry at once. */
+ * foreign site's gateway (the switch answered it so). A gratuitous reply
+ * from the real gateway corrects that entry at once: Linux ignores a plain
+ * reply for an entry updated less than a second ago (locktime), not a
+ * gratuitous one. */
 void mob_arp_tell_home_gateway(struct mob_app *m, struct mf_switch *sw, uint32_t port,
                                const struct mob_binding *b)
 {
@@ -49,7 +51,8 @@ void mob_arp_tell_home_gateway(struct mob_app *m, struct mf_switch *sw, uint32_t
     }
     uint8_t frame[64];
     size_t len = pkt_build_arp(frame, sizeof frame, b->mac, home->gw_mac, PKT_ARP_OP_REPLY,
-                               home->gw_mac, home->cfg->gateway, b->mac, b->hoa);
+                               home->gw_mac, home->cfg->gateway, home->gw_mac,
+                               home->cfg->gateway);
     if (len) {
         packet_out(sw, port ? port : OFPP_FLOOD, frame, len);
     }
