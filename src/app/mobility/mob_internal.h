@@ -157,6 +157,12 @@ bool mob_pool_take(struct mob_app *m, unsigned site, uint32_t addr);
 void mob_pool_release(struct mob_app *m, unsigned site, uint32_t addr);
 
 /* mob_update.c */
+/* A mob_emit_fn that appends each flow-mod to a batch. */
+struct mob_emit_batch {
+    struct sw_batch *batch;
+    unsigned n;
+};
+void mob_emit_into_batch(void *arg, const struct of_flow_mod *fm);
 void mob_update_start(struct mob_app *m, struct mob_binding *b, unsigned site, uint32_t port,
                       const char *trigger);
 void mob_update_probe_reply(struct mob_app *m, struct mob_binding *b, unsigned site,

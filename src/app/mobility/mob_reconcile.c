@@ -122,22 +122,7 @@ static bool same_flow(const struct of_flow_stats *have, const struct of_flow_mod
            of_instructions_equal(&have->insts, &want->insts);
 }
 
-struct emit_batch_ctx {
-    struct sw_batch *batch;
-    unsigned n;
-};
-
-static void add_msg(struct emit_batch_ctx *c, const struct of_flow_mod *fm)
-{
-    static struct of_msg msg;
-    memset(&msg, 0, sizeof msg);
-    msg.kind = OF_FLOW_MOD;
-    msg.u.flow_mod = *fm;
-    sw_batch_add(c->batch, &msg);
-    c->n++;
-}
-
-static void add_delete_strict(struct emit_batch_ctx *c, const struct of_flow_stats *f)
+static void add_delete_strict(struct mob_emit_batch *c, const struct of_flow_stats *f)
 {
     struct of_flow_mod fm;
     of_flow_mod_init(&fm, OFPFC_DELETE_STRICT);
@@ -146,7 +131,7 @@ static void add_delete_strict(struct emit_batch_ctx *c, const struct of_flow_sta
     fm.cookie = f->cookie;
     fm.cookie_mask = UINT64_MAX;
     fm.match = f->match;
-    add_msg(c, &fm);
+    mob_emit_into_batch(c, &fm);
 }
 
 static void reconcile_done(struct mf_switch *sw, const struct sw_batch_result *r, void *arg)
@@ -166,7 +151,7 @@ static void finish(struct mob_app *m, struct mf_switch *sw, struct mob_sw *ms)
     struct flow_list want = {NULL, 0, 0, !ms->full};
     mob_expected_flows(m, ms->site, collect, &want);
     bool *matched = calloc(want.n ? want.n : 1, sizeof *matched);
-    struct emit_batch_ctx c = {sw_batch_begin(sw), 0};
+    struct mob_emit_batch c = {sw_batch_begin(sw), 0};
     unsigned kept = 0, removed = 0, added = 0;
     for (size_t i = 0; i < ms->n_got; i++) {
         const struct of_flow_stats *f = &ms->got[i];
@@ -185,7 +170,7 @@ static void finish(struct mob_app *m, struct mf_switch *sw, struct mob_sw *ms)
     }
     for (size_t j = 0; j < want.n; j++) {
         if (!matched[j]) {
-            add_msg(&c, &want.v[j]);
+            mob_emit_into_batch(&c, &want.v[j]);
             added++;
         }
     }

@@ -77,15 +77,10 @@ struct phase_ctx {
 
 static void phase_batch_done(struct mf_switch *sw, const struct sw_batch_result *r, void *arg);
 
-struct emit_ctx {
-    struct sw_batch *batch;
-    unsigned n;
-};
-
-static void emit_into_batch(void *arg, const struct of_flow_mod *fm)
+void mob_emit_into_batch(void *arg, const struct of_flow_mod *fm)
 {
-    struct emit_ctx *e = arg;
-    static struct of_msg msg;
+    struct mob_emit_batch *e = arg;
+    static struct of_msg msg; /* a few KiB: not on the stack */
     memset(&msg, 0, sizeof msg);
     msg.kind = OF_FLOW_MOD;
     msg.u.flow_mod = *fm;
@@ -110,8 +105,8 @@ static void send_to_switch(struct mf_switch *sw, void *arg)
     if (in->state != SW_READY || site < 0) {
         return;
     }
-    struct emit_ctx e = {sw_batch_begin(sw), 0};
-    c->rules(c->u, (unsigned)site, emit_into_batch, &e);
+    struct mob_emit_batch e = {sw_batch_begin(sw), 0};
+    c->rules(c->u, (unsigned)site, mob_emit_into_batch, &e);
     struct phase_ctx *pc = malloc(sizeof *pc);
     if (!pc) {
         abort();
