@@ -32,6 +32,8 @@ D_SRCS   := $(wildcard src/daemon/*.c)
 D_OBJS   := $(D_SRCS:%.c=$(B)/obj/%.o)
 CLI_SRCS := $(wildcard src/cli/*.c)
 CLI_OBJS := $(CLI_SRCS:%.c=$(B)/obj/%.o)
+BENCH_SRCS := $(wildcard src/bench/*.c)
+BENCH_OBJS := $(BENCH_SRCS:%.c=$(B)/obj/%.o)
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(B)/tests/%)
 TOOL_SRCS := $(wildcard tests/tools/*.c)
@@ -43,8 +45,8 @@ SAN_LIB_OBJS := $(LIB_SRCS:%.c=$(SAN)/obj/%.o)
 SAN_D_OBJS   := $(D_SRCS:%.c=$(SAN)/obj/%.o)
 SAN_UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(SAN)/tests/%)
 
-.PHONY: all check check-unit check-sanitize-unit demo fuzz fuzz-build clean tests
-all: $(B)/bin/matflowd $(B)/bin/matflowctl
+.PHONY: all check check-unit check-sanitize-unit demo fuzz fuzz-build clean tests bench
+all: $(B)/bin/matflowd $(B)/bin/matflowctl $(if $(BENCH_SRCS),$(B)/bin/matflow-bench)
 
 $(B)/libmatflow.a: $(LIB_OBJS)
 	@mkdir -p $(@D)
@@ -59,6 +61,10 @@ $(B)/bin/matflowd: $(D_OBJS) $(B)/libmatflow.a
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
 
 $(B)/bin/matflowctl: $(CLI_OBJS) $(B)/libmatflow.a
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
+
+$(B)/bin/matflow-bench: $(BENCH_OBJS) $(B)/libmatflow.a
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
 
@@ -104,6 +110,10 @@ fuzz: $(FUZZ_BINS)
 
 demo: all
 	./scripts/demo.sh
+
+# Benchmarks (never part of `make check`): see docs/BENCHMARKS.md.
+bench: all
+	./scripts/bench.sh
 
 clean:
 	rm -rf $(B) $(SAN)
