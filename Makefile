@@ -46,7 +46,7 @@ SAN_D_OBJS   := $(D_SRCS:%.c=$(SAN)/obj/%.o)
 SAN_UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(SAN)/tests/%)
 
 .PHONY: all check check-unit check-sanitize-unit demo fuzz fuzz-build clean tests bench
-all: $(B)/bin/matflowd $(B)/bin/matflowctl $(if $(BENCH_SRCS),$(B)/bin/matflow-bench)
+all: $(B)/bin/matflowd $(B)/bin/matflowctl
 
 $(B)/libmatflow.a: $(LIB_OBJS)
 	@mkdir -p $(@D)
@@ -112,7 +112,7 @@ demo: all
 	./scripts/demo.sh
 
 # Benchmarks (never part of `make check`): see docs/BENCHMARKS.md.
-bench: all
+bench: all $(B)/bin/matflow-bench
 	./scripts/bench.sh
 
 clean:
