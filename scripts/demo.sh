@@ -68,7 +68,7 @@ print("first probe on the new path %6.1f ms after the first RARP; longest gap %6
 
 TOPO_MN2=0
 tb_init demo
-tb_say "Building the reference testbed (DESIGN.md, Figure 1) in namespace $TB_NS"
+tb_say "Building the reference testbed (the MAT paper's Figure 1) in namespace $TB_NS"
 cat <<'EOF'
             CN 10.3.0.20                        legacy CN 10.4.0.20 (no OFS)
               |                                     |

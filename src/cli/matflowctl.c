@@ -23,7 +23,7 @@ static void usage(FILE *f)
             "  ping DPID           a BARRIER_REQUEST to the switch; prints the round trip\n"
             "  sites               sites: prefix, gateway, switch, MoA pool use\n"
             "  bindings            mobile nodes: HoA, MAC, site, port, MoA, epoch, state\n"
-            "  events              binding updates with their timelines (microseconds)\n"
+            "  events              binding updates with their timelines (ms, from the trigger)\n"
             "  migrate NODE SITE   announce that NODE (MAC or HoA) moves to SITE:\n"
             "                      its MoA and receiving rules are ready before it arrives\n\n"
             "  --api PATH   matflowd's control socket (default %s)\n"
@@ -195,6 +195,18 @@ static void print_switches(json_t *doc)
     printf("%zu switch connection(s)\n", json_array_size(list));
 }
 
+static void print_counters(const char *title, json_t *o)
+{
+    const char *key;
+    json_t *v;
+    printf("%s:\n", title);
+    json_object_foreach(o, key, v) {
+        if (json_integer_value(v)) {
+            printf("  %-28s %lld\n", key, (long long)json_integer_value(v));
+        }
+    }
+}
+
 static void print_reasons(const char *title, json_t *o)
 {
     const char *key;
@@ -203,7 +215,7 @@ static void print_reasons(const char *title, json_t *o)
     json_object_foreach(o, key, v) {
         total += (long long)json_integer_value(v);
     }
-    printf("%s: %lld\n", title, total);
+    printf("%s: %lld%s\n", title, total, total ? " (--json lists every reason)" : "");
     json_object_foreach(o, key, v) {
         if (json_integer_value(v)) {
             printf("  %-28s %lld\n", key, (long long)json_integer_value(v));
@@ -220,6 +232,10 @@ static void print_stats(json_t *doc)
     }
     print_reasons("rejected messages", json_object_get(doc, "rejected_messages"));
     print_reasons("rejected frames", json_object_get(doc, "rejected_frames"));
+    if (json_object_get(doc, "mobility")) {
+        print_counters("mobility (non-zero counters; --json lists all)",
+                       json_object_get(doc, "mobility"));
+    }
 }
 
 static bool is_command(const char *s)
@@ -291,9 +307,12 @@ int main(int argc, char **argv)
     json_error_t jerr;
     json_t *doc = json_loads(answer, 0, &jerr);
     free(answer);
-    if (!doc || json_object_get(doc, "error")) {
-        fprintf(stderr, "matflowctl: bad answer from matflowd: %s\n",
-                doc ? str(doc, "error") : jerr.text);
+    if (!doc) {
+        fprintf(stderr, "matflowctl: unreadable answer from matflowd: %s\n", jerr.text);
+        return 1;
+    }
+    if (json_object_get(doc, "error")) {
+        fprintf(stderr, "matflowd: %s\n", str(doc, "error"));
         json_decref(doc);
         return 1;
     }

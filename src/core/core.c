@@ -136,6 +136,13 @@ static int parse_tcp_spec(const char *spec, struct sockaddr_storage *ss, socklen
     return inet_pton(AF_INET, host, &s4->sin_addr) == 1 ? 0 : -1;
 }
 
+bool core_listen_spec_valid(const char *spec)
+{
+    struct sockaddr_storage ss;
+    socklen_t len;
+    return parse_tcp_spec(spec, &ss, &len) == 0;
+}
+
 int core_listen(struct mf_core *core, const char *spec, char *err, size_t errlen)
 {
     struct sockaddr_storage ss;

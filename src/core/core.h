@@ -65,6 +65,9 @@ void core_options_default(struct core_options *o);
 struct mf_core *core_create(struct event_base *base, const struct core_options *opts);
 void core_destroy(struct mf_core *core);
 
+/* True if spec is a listen address core_listen() can parse. */
+bool core_listen_spec_valid(const char *spec);
+
 /* Listens on "tcp:PORT" or "tcp:ADDR:PORT". On error returns -1 and writes
  * a reason into err[errlen]. */
 int core_listen(struct mf_core *core, const char *spec, char *err, size_t errlen);

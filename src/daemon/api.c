@@ -161,7 +161,7 @@ static void on_client_read(struct bufferevent *bev, void *arg)
 /* Writes the answer and closes the connection once it is out. */
 static void send_answer(struct bufferevent *bev, json_t *doc, struct api_server *api)
 {
-    char *text = json_dumps(doc, JSON_COMPACT);
+    char *text = json_dumps(doc, JSON_COMPACT | JSON_REAL_PRECISION(9));
     json_decref(doc);
     if (text) {
         evbuffer_add(bufferevent_get_output(bev), text, strlen(text));

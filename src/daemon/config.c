@@ -115,8 +115,16 @@ static void load_listen(struct loader *l, yaml_node_t *v)
          it++) {
         yaml_node_t *item = yaml_document_get_node(l->doc, *it);
         const char *s = scalar(l, item, "listen");
+        bool seen = false;
+        for (unsigned i = 0; s && i < l->c->n_listen && !seen; i++) {
+            seen = !strcmp(l->c->listen[i], s);
+        }
         if (s && strncmp(s, "tcp:", 4) != 0) {
             error_at(l, item, "listen address '%s' must start with tcp:", s);
+        } else if (s && !core_listen_spec_valid(s)) {
+            error_at(l, item, "bad listen address '%s' (expected tcp:PORT or tcp:ADDR:PORT)", s);
+        } else if (seen) {
+            error_at(l, item, "listen address '%s' given twice", s);
         } else if (s && !config_add_listen(l->c, s)) {
             error_at(l, item, "too many listen addresses (at most 16)%s", "");
         }
@@ -190,6 +198,18 @@ void load_mapping(struct loader *l, yaml_node_t *map, const char *where,
         yaml_node_t *v = yaml_document_get_node(l->doc, p->value);
         if (k->type != YAML_SCALAR_NODE) {
             error_at(l, k, "keys of '%s' must be plain names", where);
+            continue;
+        }
+        bool repeated = false;
+        for (yaml_node_pair_t *q = map->data.mapping.pairs.start; q < p && !repeated; q++) {
+            yaml_node_t *qk = yaml_document_get_node(l->doc, q->key);
+            repeated = qk->type == YAML_SCALAR_NODE &&
+                       !strcmp((const char *)qk->data.scalar.value,
+                               (const char *)k->data.scalar.value);
+        }
+        if (repeated) {
+            /* YAML keeps the last one silently; a typo must not. */
+            error_at(l, k, "key '%s' given twice", (const char *)k->data.scalar.value);
             continue;
         }
         each(l, (const char *)k->data.scalar.value, v);

@@ -22,9 +22,10 @@ static void usage(FILE *f)
     fprintf(f,
             "usage: matflowd [OPTIONS]\n"
             "OpenFlow 1.3 controller that keeps VMs reachable across IP networks.\n\n"
-            "  --listen tcp:[ADDR:]PORT  accept switches here (repeatable;\n"
+            "  --listen tcp:[ADDR:]PORT  accept switches here (repeatable; IPv6 as\n"
+            "                            tcp:[ADDR6]:PORT;\n"
             "                            default %s)\n"
-            "  --api PATH                control socket for matflowctl\n"
+            "  --api PATH                control socket for matflowctl (absolute)\n"
             "                            (default %s)\n"
             "  --config FILE             YAML configuration (see docs/CONFIG.md)\n"
             "  --database PATH           bindings store, SQLite (default %s)\n"
@@ -90,19 +91,19 @@ static int parse_args(int argc, char **argv, struct config *c)
                 config_clear_listen(c); /* flags replace the file's list */
                 cli_listen = true;
             }
-            if (strncmp(optarg, "tcp:", 4) != 0 || !config_add_listen(c, optarg)) {
+            if (!core_listen_spec_valid(optarg) || !config_add_listen(c, optarg)) {
                 return bad_arg("--listen", optarg, "expected tcp:PORT or tcp:ADDR:PORT");
             }
             break;
         case OPT_API:
-            if (optarg[0] == '\0') {
-                return bad_arg("--api", optarg, "expected a path");
+            if (optarg[0] != '/') {
+                return bad_arg("--api", optarg, "expected an absolute path");
             }
             config_set_api(c, optarg);
             break;
         case OPT_DB:
-            if (optarg[0] == '\0') {
-                return bad_arg("--database", optarg, "expected a path");
+            if (optarg[0] != '/') {
+                return bad_arg("--database", optarg, "expected an absolute path");
             }
             free(c->db_path);
             c->db_path = strdup(optarg);
@@ -154,6 +155,12 @@ static int parse_args(int argc, char **argv, struct config *c)
         config_add_listen(c, MATFLOW_DEFAULT_LISTEN);
     }
     return -1; /* run */
+}
+
+static void on_hup(evutil_socket_t sig, short what, void *arg)
+{
+    /* No reload yet: a HUP (logrotate, a closed terminal) must not kill us. */
+    LOG_WRN("main", "SIGHUP ignored: matflowd has no reload; restart it to apply a new config");
 }
 
 static void on_signal(evutil_socket_t sig, short what, void *arg)
@@ -218,12 +225,15 @@ int main(int argc, char **argv)
     if (rc == 0) {
         struct event *term = evsignal_new(base, SIGTERM, on_signal, base);
         struct event *intr = evsignal_new(base, SIGINT, on_signal, base);
+        struct event *hup = evsignal_new(base, SIGHUP, on_hup, base);
         event_add(term, NULL);
         event_add(intr, NULL);
+        event_add(hup, NULL);
         LOG_INF("main", "matflowd %s running", MATFLOW_VERSION);
         event_base_dispatch(base);
         event_free(term);
         event_free(intr);
+        event_free(hup);
     }
     api_stop(api);
     core_destroy(core); /* completes pending batches before the app goes */

@@ -30,6 +30,14 @@ check "--listen without tcp: exits 2 with reason" rc_and_grep 2 "expected tcp:PO
 check "--log-level loud exits 2" [ $rc = 2 ]
 "$D" --echo-interval -1 >/dev/null 2>"$T/e"; rc=$?
 check "--echo-interval -1 exits 2" [ $rc = 2 ]
+"$D" --api relative.sock >/dev/null 2>"$T/e"; rc=$?
+check "--api with a relative path exits 2" rc_and_grep 2 "expected an absolute path" "$T/e"
+"$D" --listen tcp:99999 >/dev/null 2>"$T/e"; rc=$?
+check "--listen tcp:99999 exits 2 with usage" rc_and_grep 2 "usage: matflowd" "$T/e"
+printf 'controller:\n  echo_interval: 1\n  echo_interval: 2\n  listen: [tcp:1, tcp:1]\n' > "$T/dup.yaml"
+"$D" --check-config "$T/dup.yaml" >/dev/null 2>"$T/e"; rc=$?
+check "a key given twice is an error at its line" rc_and_grep 1 "dup.yaml:3:3: key 'echo_interval' given twice" "$T/e"
+check "a listen address given twice is an error" grep -q "dup.yaml:4:19: listen address 'tcp:1' given twice" "$T/e"
 "$D" stray >/dev/null 2>"$T/e"; rc=$?
 check "stray argument exits 2" [ $rc = 2 ]
 
@@ -148,6 +156,8 @@ check "matflowctl ping of an unknown dpid exits 1 with the reason" rc_and_grep 1
 check "matflowctl bindings without sites exits 1 with the reason" rc_and_grep 1 "no sites configured" "$T/e"
 timeout 10 "$D" --api "$T/api.sock" --listen tcp:127.0.0.1:$((port+1)) 2>"$T/e2"; rc=$?
 check "a second daemon on the same socket is refused" rc_and_grep 1 "another daemon answers" "$T/e2"
+kill -HUP $DPID; sleep 0.3
+check "SIGHUP is ignored, with a log line" sh -c "kill -0 $DPID && grep -q 'SIGHUP ignored' '$T/d.log'"
 kill -TERM $DPID; wait $DPID; rc=$?
 check "SIGTERM: exit 0" [ $rc = 0 ]
 check "SIGTERM: control socket removed" [ ! -e "$T/api.sock" ]

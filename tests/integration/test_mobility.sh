@@ -15,7 +15,7 @@
 #   direction (first RARP -> first probe on the new path) within
 #   MOB_GAP_LIMIT_MS (default 100), with the longest gap and the losses; both
 #   TCP streams carry on; the legacy CN pings the MN; every switch's flows
-#   equal the set the contract (notes/daemon-spec.md, "Mobility (issue 3)")
+#   equal the set docs/MOBILITY.md ("Rules in the switches") describes
 #   gives for that step (cookie, table, priority, match, actions);
 #   at home no binding rule (cookie role 2 or 3) anywhere (the contract's
 #   07:10 change: the home switch keeps role-4 rules for 120 s after a return);

@@ -1,5 +1,5 @@
 # shellcheck shell=sh
-# topology.sh - the reference testbed of DESIGN.md (Figure 1, made real), as
+# topology.sh - the reference testbed (the MAT paper's Figure 1, made real), as
 # examples/testbed.yaml describes it. See docs/TESTBED.md.
 #
 #            CN 10.3.0.20 (s3 port 2)          legacy CN 10.4.0.20 (no OFS)
@@ -57,7 +57,7 @@ TOPO_LIB=$TB_ROOT/tests/lib
 TOPO_CONFIG=${TOPO_CONFIG:-$TB_ROOT/examples/testbed.yaml}
 
 # ---------------------------------------------------------------- the plan
-# Addresses, as in examples/testbed.yaml (sites) and DESIGN.md (hosts).
+# Addresses, as in examples/testbed.yaml (sites) and docs/TESTBED.md (hosts).
 # LR's interface to site N has MAC 02:00:00:00:0N:01 (N = 4: legacy link).
 TOPO_MN_MAC=52:54:00:12:34:56
 TOPO_MN2_MAC=52:54:00:00:00:02
@@ -189,6 +189,13 @@ sys.exit(0 if {1, 2, 3} <= ready else 1)'
 }
 # topo_wait_ready TIMEOUT: wait for the three switches.
 topo_wait_ready() { tb_wait "${1:-15}" topo_switches_ready; }
+# topo_gateways_known: matflowd learned every site's gateway MAC (a move
+# before that is refused: the rules need them).
+topo_gateways_known() {
+    tb_matflowctl sites --json 2>/dev/null | "$TOPO_PY" -c '
+import json, sys
+sys.exit(0 if all(s["gateway_mac"] for s in json.load(sys.stdin)["sites"]) else 1)'
+}
 
 # ---------------------------------------------------------------- migration
 # topo_migrate [-b] NODE SITE [PORT]: move NODE's link to SITE's bridge as
@@ -217,6 +224,10 @@ topo_migrate_many() {
     for _mm_spec in "$@"; do
         _mm_node=${_mm_spec%%:*}; _mm_rest=${_mm_spec#*:}
         _mm_site=${_mm_rest%%:*}; _mm_port=${_mm_rest#*:}
+        case $_mm_site in
+            site1|site2|site3|s1|s2|s3) ;;
+            *) tb_log "no such site: $_mm_site (site1, site2 or site3)"; return 2 ;;
+        esac
         [ "$_mm_port" = "$_mm_rest" ] && _mm_port=10
         _mm_if=$(tb_ifname "$_mm_node")
         _mm_old=$(tb_vsctl port-to-br "$_mm_if") || tb_die "$_mm_if is on no bridge"
@@ -328,6 +339,7 @@ topo_main() {
             TB_ARTIFACTS=
             topo_up
             topo_wait_ready 15 || tb_log "warning: the switches are not all ready yet"
+            tb_wait 10 topo_gateways_known || tb_log "warning: gateway MACs not all learned yet"
             tb_hold
             echo "testbed up: run dir $TB_RUN, prefix $TB_PREFIX"
             echo "  matflowctl: $MATFLOWCTL --api $TB_API switches"

@@ -22,6 +22,7 @@
 #define MOD "mobility"
 #define PROBE_INTERVAL_MS 300
 #define PROBE_TRIES 4
+#define ANNOUNCE_TIMEOUT_S 60 /* a pre-announced node that never arrives */
 
 enum phase { PH_PROBING, PH_RECEIVING, PH_SENDING, PH_CLEANUP, PH_DONE };
 
@@ -226,8 +227,9 @@ static void fail_update(struct mob_update *u, const char *why)
     u->failed = true;
     mob_count(m, MOB_C_UPDATES_FAILED);
     mob_update_event(u, MOB_STEP_FAILED, 0);
-    LOG_WRN(MOD, "update %u of %s (epoch %u) failed: %s", u->id, m->cfg->sites[b->home].name,
-            u->epoch, why);
+    LOG_WRN(MOD, "update %u: %u.%u.%u.%u to %s (epoch %u) failed: %s; the binding stays at %s",
+            u->id, b->hoa >> 24, (b->hoa >> 16) & 0xff, (b->hoa >> 8) & 0xff, b->hoa & 0xff,
+            m->cfg->sites[u->site].name, u->epoch, why, m->cfg->sites[b->site].name);
     if (u->probe_timer) {
         event_del(u->probe_timer);
     }
@@ -358,6 +360,10 @@ static void on_probe_timer(evutil_socket_t fd, short what, void *arg)
     if (u->probe_answered || u->aborted || u->failed) {
         return;
     }
+    if (u->announced && u->port == 0) {
+        fail_update(u, "the announced node did not arrive within 60 s");
+        return;
+    }
     if (u->probe_tries >= PROBE_TRIES) {
         mob_count(m, MOB_C_PROBE_TIMEOUT);
         fail_update(u, "the node did not answer the ARP probe");
@@ -439,7 +445,9 @@ static struct mob_update *begin(struct mob_app *m, struct mob_binding *b, unsign
     struct mob_placement probe_p = {.home = b->home, .site = site};
     if (!mob_flows_ready(&m->topo, &probe_p)) {
         mob_count(m, MOB_C_REJECT_GATEWAY_UNKNOWN);
-        LOG_WRN(MOD, "cannot move %s: a gateway MAC is not known yet", trigger);
+        LOG_RL(LOG_WARN, MOD, "cannot move %u.%u.%u.%u to %s (%s): a gateway MAC is not known yet",
+               b->hoa >> 24, (b->hoa >> 16) & 0xff, (b->hoa >> 8) & 0xff, b->hoa & 0xff,
+               m->cfg->sites[site].name, trigger);
         return NULL;
     }
     struct mob_update *prev = b->upd;
@@ -565,6 +573,10 @@ json_t *mobility_migrate(struct mob_app *m, const char *node, const char *site_n
     u->announced = true;
     u->phase = PH_PROBING;
     send_receiving(u);
+    struct timeval tv = {ANNOUNCE_TIMEOUT_S, 0};
+    event_add(u->probe_timer, &tv);
+    LOG_INF(MOD, "node %s announced to move to %s: MoA and receiving side ready", node,
+            site_name);
     char moa[16];
     snprintf(moa, sizeof moa, "%u.%u.%u.%u", u->moa >> 24, (u->moa >> 16) & 0xff,
              (u->moa >> 8) & 0xff, u->moa & 0xff);
