@@ -61,8 +61,15 @@ if [ "${1:-}" = --fuzz-replay ]; then
 fi
 
 # ---------------------------------------------------------------- runner
+case ${1:-} in
+    -h|--help)
+        sed -n '2,/^$/s/^# \{0,1\}//p' "$0"
+        exit 0 ;;
+    -*) echo "run-tests.sh: unknown option $1 (try --help)" >&2; exit 2 ;;
+esac
 LOGS=$ROOT/build/test-logs
-rm -rf "$LOGS"
+# A full run starts from clean logs; a filtered run keeps the others' logs.
+[ $# -eq 0 ] && rm -rf "$LOGS"
 mkdir -p "$LOGS"
 export CMOCKA_MESSAGE_OUTPUT=TAP
 # Sanitizers: fail hard and say where.
