@@ -176,8 +176,15 @@ qm_migrate() {
     QM_MIG_MBPS='' QM_MIG_BYTES='' QM_MIG_SYNCS='' 
     QM_MIG_T0=$(qm_ms)
     qm_qmp "$_qm_from" migrate "{\"uri\":\"tcp:127.0.0.1:$_qm_port\"}" > /dev/null || return 1
+    _qm_qmp_failures=0
     while :; do
-        QM_MIG_JSON=$(qm_qmp "$_qm_from" query-migrate) || return 1
+        # A failed query (the monitor busy for a moment) is retried, not fatal.
+        if ! QM_MIG_JSON=$(qm_qmp "$_qm_from" query-migrate); then
+            _qm_qmp_failures=$((_qm_qmp_failures + 1))
+            [ "$_qm_qmp_failures" -ge 10 ] && return 1
+            sleep 0.1
+            continue
+        fi
         QM_MIG_STATUS=$(printf '%s' "$QM_MIG_JSON" | sed -n 's/.*"status": "\([^"]*\)".*/\1/p')
         case $QM_MIG_STATUS in
             completed|failed|cancelled) break ;;

@@ -25,7 +25,12 @@ def main(argv):
                 r = json.loads(line)
                 if "return" in r or "error" in r:
                     return r
-        json.loads(f.readline())["QMP"]                 # the greeting
+        while True:                                     # the greeting (events may come first)
+            line = f.readline()
+            if not line:
+                raise OSError("QEMU closed the socket before its greeting")
+            if "QMP" in json.loads(line):
+                break
         call("qmp_capabilities")
         r = call(argv[2], json.loads(argv[3]) if len(argv) == 4 else None)
     except (OSError, ValueError, KeyError) as e:
