@@ -165,7 +165,7 @@ void config_load_sites(struct loader *l, yaml_node_t *v)
          it++) {
         yaml_node_t *item = yaml_document_get_node(l->doc, *it);
         if (mc->n_sites >= MOB_MAX_SITES) {
-            error_at(l, item, "too many sites (at most %s)", "64");
+            error_at(l, item, "too many sites (at most %s)", "4096");
             return;
         }
         struct mob_site *site = &mc->sites[mc->n_sites++];

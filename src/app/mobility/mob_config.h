@@ -11,7 +11,7 @@
 
 #include "util/eth_addr.h"
 
-#define MOB_MAX_SITES 64
+#define MOB_MAX_SITES 4096 /* edge switches with rules: O(sites) base rules each */
 #define MOB_MAX_PORTS 64
 #define MOB_MAX_STATIC_NODES 1024
 #define MOB_NAME_LEN 32

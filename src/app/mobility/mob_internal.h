@@ -77,6 +77,7 @@ struct mob_update {
     double wall_start;
     struct mob_event events[MOB_MAX_EVENTS];
     unsigned n_events;
+    unsigned events_dropped; /* per-switch steps beyond the timeline's room */
     /* What the node had before: its rules are removed by the cleanup. */
     bool old_away;
     unsigned old_site;

@@ -88,11 +88,12 @@ static json_t *update_json(struct mob_app *m, const struct mob_update *u)
         }
         json_array_append_new(ev, o);
     }
-    return json_pack("{s:i, s:o, s:s, s:s, s:i, s:o, s:b, s:b, s:b, s:s, s:o, s:o}", "id",
+    return json_pack("{s:i, s:o, s:s, s:s, s:i, s:o, s:b, s:b, s:b, s:s, s:o, s:o, s:i}", "id",
                      (int)u->id, "hoa", ip_json(u->hoa), "trigger", u->trigger, "to",
                      m->cfg->sites[u->site].name, "epoch", (int)u->epoch, "moa", ip_json(u->moa),
                      "complete", u->complete, "failed", u->failed, "superseded", u->aborted,
-                     "why", u->why, "start", time_json(u->wall_start), "events", ev);
+                     "why", u->why, "start", time_json(u->wall_start), "events", ev,
+                     "events_not_recorded", (int)u->events_dropped);
 }
 
 json_t *mobility_json_events(struct mob_app *m)

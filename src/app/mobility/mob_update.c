@@ -36,11 +36,18 @@ const char *mob_step_name(enum mob_step s)
     return (unsigned)s < sizeof names / sizeof names[0] ? names[s] : "unknown";
 }
 
+/* Per-switch steps (a barrier from each switch) stop being recorded when
+ * the timeline is nearly full; the update's own steps always fit, so the
+ * timeline of a network with many switches still shows when it completed. */
+#define MOB_EVENTS_RESERVED 16
+
 void mob_update_event(struct mob_update *u, enum mob_step step, uint64_t dpid)
 {
-    if (u->n_events < MOB_MAX_EVENTS) {
-        u->events[u->n_events++] =
-            (struct mob_event){step, time_usec() - u->t0_us, dpid};
+    unsigned limit = dpid ? MOB_MAX_EVENTS - MOB_EVENTS_RESERVED : MOB_MAX_EVENTS;
+    if (u->n_events < limit) {
+        u->events[u->n_events++] = (struct mob_event){step, time_usec() - u->t0_us, dpid};
+    } else {
+        u->events_dropped++;
     }
 }
 
@@ -279,7 +286,7 @@ static void complete(struct mob_update *u)
     u->complete = true;
     mob_update_event(u, MOB_STEP_COMPLETE, 0);
     mob_count(m, MOB_C_UPDATES_COMPLETE);
-    uint64_t us = u->events[u->n_events - 1].t_us;
+    uint64_t us = time_usec() - u->t0_us;
     LOG_INF(MOD, "binding %u.%u.%u.%u at %s as %u.%u.%u.%u (%s), epoch %u, complete in %.3f ms",
             b->hoa >> 24, (b->hoa >> 16) & 0xff, (b->hoa >> 8) & 0xff, b->hoa & 0xff,
             m->cfg->sites[b->site].name, b->moa >> 24, (b->moa >> 16) & 0xff,

@@ -1,0 +1,277 @@
+/* bench_main.c - matflow-bench's flags, its event-loop helper and main(). */
+#include <arpa/inet.h>
+#include <event2/event.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+
+#include "bench/bench.h"
+#include "util/log.h"
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: matflow-bench [OPTIONS]\n"
+            "Emulated OpenFlow 1.3 switches that drive matflowd's binding updates and\n"
+            "time them (see issue 4).\n\n"
+            "  --switches N        emulated switches, dpid 1..N (1-10000; default 3);\n"
+            "                      the first min(N, 64) are the sites of the config\n"
+            "  --bindings M        nodes moved away during set-up, their rules on every\n"
+            "                      switch (default 0)\n"
+            "  --moves K           measured moves of one node between two sites, one\n"
+            "                      after the other (default 20)\n"
+            "  --mass K            K more nodes moving at once, after the moves (default 0)\n"
+            "  --delay-ms D        every answer of a switch leaves D ms after its request\n"
+            "  --window W          set-up moves in flight at once (default 64)\n"
+            "  --timeout S         seconds a phase may take (default 60)\n"
+            "  --matflowd PATH     start this matflowd with a generated config\n"
+            "                      (default build/bin/matflowd, when --controller is absent)\n"
+            "  --controller tcp:ADDR:PORT  use a running matflowd instead (its config\n"
+            "                      from --write-config); needs --api\n"
+            "  --api PATH          that matflowd's control socket\n"
+            "  --pid PID           that matflowd's process, for CPU and memory figures\n"
+            "  --workdir DIR       config, database, socket and log (default a new\n"
+            "                      directory in /tmp, removed at the end unless --keep)\n"
+            "  --keep              keep the work directory\n"
+            "  --write-config FILE write the YAML for N switches (listening on the port\n"
+            "                      of --controller, else 6653) and exit\n"
+            "  --json              print the report as JSON\n"
+            "  --out FILE          also write the JSON report to FILE\n"
+            "  --quiet             no progress lines on stderr\n"
+            "  --help\n");
+}
+
+enum { O_SWITCHES = 256, O_BINDINGS, O_MOVES, O_MASS, O_DELAY, O_WINDOW, O_TIMEOUT, O_MATFLOWD,
+       O_CONTROLLER, O_API, O_PID, O_WORKDIR, O_KEEP, O_WRITE_CONFIG, O_JSON, O_OUT, O_QUIET,
+       O_HELP };
+
+static const struct option options[] = {
+    {"switches", required_argument, NULL, O_SWITCHES},
+    {"bindings", required_argument, NULL, O_BINDINGS},
+    {"moves", required_argument, NULL, O_MOVES},
+    {"mass", required_argument, NULL, O_MASS},
+    {"delay-ms", required_argument, NULL, O_DELAY},
+    {"window", required_argument, NULL, O_WINDOW},
+    {"timeout", required_argument, NULL, O_TIMEOUT},
+    {"matflowd", required_argument, NULL, O_MATFLOWD},
+    {"controller", required_argument, NULL, O_CONTROLLER},
+    {"api", required_argument, NULL, O_API},
+    {"pid", required_argument, NULL, O_PID},
+    {"workdir", required_argument, NULL, O_WORKDIR},
+    {"keep", no_argument, NULL, O_KEEP},
+    {"write-config", required_argument, NULL, O_WRITE_CONFIG},
+    {"json", no_argument, NULL, O_JSON},
+    {"out", required_argument, NULL, O_OUT},
+    {"quiet", no_argument, NULL, O_QUIET},
+    {"help", no_argument, NULL, O_HELP},
+    {NULL, 0, NULL, 0},
+};
+
+double bench_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+void bench_log(const struct bench *b, const char *fmt, ...)
+{
+    if (b->o.quiet) {
+        return;
+    }
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "matflow-bench: ");
+    vfprintf(stderr, fmt, ap);
+    fprintf(stderr, "\n");
+    va_end(ap);
+}
+
+static void on_wakeup(evutil_socket_t fd, short what, void *arg)
+{
+}
+
+bool bench_run_until(struct bench *b, bool (*done)(struct bench *, void *), void *arg,
+                     double timeout_s)
+{
+    double deadline = bench_now() + timeout_s;
+    /* A periodic timer bounds each blocking pass of the loop. */
+    struct event *tick = event_new(b->base, -1, EV_PERSIST, on_wakeup, NULL);
+    struct timeval tv = {0, 50000};
+    event_add(tick, &tv);
+    bool ok = true;
+    while (!done(b, arg)) {
+        if (bench_now() > deadline) {
+            ok = false;
+            break;
+        }
+        event_base_loop(b->base, EVLOOP_ONCE);
+    }
+    event_free(tick);
+    return ok;
+}
+
+static bool parse_uint(const char *s, unsigned lo, unsigned hi, unsigned *out)
+{
+    char *end;
+    unsigned long v = strtoul(s, &end, 10);
+    if (*s == '\0' || *end != '\0' || v < lo || v > hi) {
+        return false;
+    }
+    *out = (unsigned)v;
+    return true;
+}
+
+static bool parse_controller(const char *spec, struct sockaddr_in *sa)
+{
+    char host[64];
+    unsigned port;
+    if (strncmp(spec, "tcp:", 4) != 0 || sscanf(spec + 4, "%63[^:]:%u", host, &port) != 2 ||
+        port == 0 || port > 65535) {
+        return false;
+    }
+    memset(sa, 0, sizeof *sa);
+    sa->sin_family = AF_INET;
+    sa->sin_port = htons((uint16_t)port);
+    return inet_pton(AF_INET, host, &sa->sin_addr) == 1;
+}
+
+static int bad(const char *opt, const char *val)
+{
+    fprintf(stderr, "matflow-bench: bad value '%s' for %s\n", val, opt);
+    usage(stderr);
+    return 2;
+}
+
+/* Returns -1 to run, else an exit status. */
+static int parse_args(int argc, char **argv, struct bench_opts *o)
+{
+    *o = (struct bench_opts){.switches = 3, .moves = 20, .window = 64, .timeout_s = 60};
+    int opt;
+    unsigned u;
+    while ((opt = getopt_long(argc, argv, "", options, NULL)) != -1) {
+        switch (opt) {
+        case O_SWITCHES:
+            if (!parse_uint(optarg, 1, BENCH_MAX_SWITCHES, &o->switches)) {
+                return bad("--switches", optarg);
+            }
+            break;
+        case O_BINDINGS:
+            if (!parse_uint(optarg, 0, 1000000, &o->bindings)) {
+                return bad("--bindings", optarg);
+            }
+            break;
+        case O_MOVES:
+            if (!parse_uint(optarg, 0, 1000000, &o->moves)) {
+                return bad("--moves", optarg);
+            }
+            break;
+        case O_MASS:
+            if (!parse_uint(optarg, 0, 1000000, &o->mass)) {
+                return bad("--mass", optarg);
+            }
+            break;
+        case O_DELAY:
+            if (!parse_uint(optarg, 0, 10000, &u)) {
+                return bad("--delay-ms", optarg);
+            }
+            o->delay_ms = u;
+            break;
+        case O_WINDOW:
+            if (!parse_uint(optarg, 1, 100000, &o->window)) {
+                return bad("--window", optarg);
+            }
+            break;
+        case O_TIMEOUT:
+            if (!parse_uint(optarg, 1, 86400, &u)) {
+                return bad("--timeout", optarg);
+            }
+            o->timeout_s = u;
+            break;
+        case O_MATFLOWD: o->matflowd = optarg; break;
+        case O_CONTROLLER: o->controller = optarg; break;
+        case O_API: o->api = optarg; break;
+        case O_PID:
+            if (!parse_uint(optarg, 1, 1u << 30, &u)) {
+                return bad("--pid", optarg);
+            }
+            o->pid = (int)u;
+            break;
+        case O_WORKDIR: o->workdir = optarg; break;
+        case O_KEEP: o->keep = true; break;
+        case O_WRITE_CONFIG: o->write_config = optarg; break;
+        case O_JSON: o->json = true; break;
+        case O_OUT: o->out_json = optarg; break;
+        case O_QUIET: o->quiet = true; break;
+        case O_HELP: usage(stdout); return 0;
+        default: usage(stderr); return 2;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "matflow-bench: unexpected argument '%s'\n", argv[optind]);
+        return 2;
+    }
+    if (o->controller && o->matflowd) {
+        fprintf(stderr, "matflow-bench: --controller and --matflowd exclude each other\n");
+        return 2;
+    }
+    if (o->controller && !o->api && !o->write_config) {
+        fprintf(stderr, "matflow-bench: --controller needs --api (the daemon's socket)\n");
+        return 2;
+    }
+    if (!o->controller && !o->matflowd) {
+        o->matflowd = "build/bin/matflowd";
+    }
+    return -1;
+}
+
+static void raise_fd_limit(void)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &rl);
+    }
+}
+
+int main(int argc, char **argv)
+{
+    static struct bench b; /* large: two struct of_msg */
+    int rc = parse_args(argc, argv, &b.o);
+    if (rc >= 0) {
+        return rc;
+    }
+    if (b.o.controller && !parse_controller(b.o.controller, &b.ctrl)) {
+        return bad("--controller", b.o.controller);
+    }
+    if (b.o.write_config) {
+        uint16_t port = b.o.controller ? ntohs(b.ctrl.sin_port) : 6653;
+        b.n_sw = b.o.switches;
+        b.n_sites = b.n_sw < BENCH_MAX_SITES ? b.n_sw : BENCH_MAX_SITES;
+        snprintf(b.api_path, sizeof b.api_path, "/run/matflow/matflowd.sock");
+        snprintf(b.db_path, sizeof b.db_path, "/var/lib/matflow/bench.db");
+        return bench_write_config(&b, b.o.write_config, port) ? 0 : 1;
+    }
+    signal(SIGPIPE, SIG_IGN);
+    raise_fd_limit();
+    log_set_level(LOG_WARN);
+    /* --delay-ms needs timers finer than epoll's milliseconds. */
+    struct event_config *ec = event_config_new();
+    if (ec) {
+        event_config_set_flag(ec, EVENT_BASE_FLAG_PRECISE_TIMER);
+        b.base = event_base_new_with_config(ec);
+        event_config_free(ec);
+    }
+    if (!b.base) {
+        fprintf(stderr, "matflow-bench: cannot start the event loop\n");
+        return 1;
+    }
+    rc = bench_scenario_run(&b);
+    event_base_free(b.base);
+    return rc;
+}
