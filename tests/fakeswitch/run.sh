@@ -131,6 +131,15 @@ san=$(grep -nE 'ERROR: (Address|Leak|Memory|Thread)Sanitizer|runtime error:|Unde
 if [ -n "$san" ]; then tap FAIL "no sanitizer report in the daemon's stderr" "$san"
 else tap OK "no sanitizer report in the daemon's stderr"; fi
 
+# The logs are rate-limited: the flood of 1000 HELLOs (and the other
+# floods of the cases) must not give a line per message.
+hello_lines=$(grep -c "HELLO after negotiation" "$LOG")
+if [ "$hello_lines" -le 20 ] && grep -q "similar lines suppressed" "$LOG"; then
+    tap OK "logs rate-limited: $hello_lines lines for 1000 unexpected HELLOs, with a suppressed count"
+else
+    tap FAIL "logs rate-limited ($hello_lines lines for 1000 unexpected HELLOs)" "$(grep "HELLO after" "$LOG" | tail -3)"
+fi
+
 echo "1..$n"
 if [ "$failed" -gt 0 ]; then
     echo "# $failed of $n failed"
