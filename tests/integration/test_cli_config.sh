@@ -162,5 +162,13 @@ kill -TERM $DPID; wait $DPID; rc=$?
 check "SIGTERM: exit 0" [ $rc = 0 ]
 check "SIGTERM: control socket removed" [ ! -e "$T/api.sock" ]
 PIDS=""
+"$D" --api "$T/int.sock" --listen tcp:127.0.0.1:$((port+2)) --log-level warn 2>"$T/i.log" &
+IPID=$!; PIDS="$IPID"
+for _ in $(seq 100); do [ -S "$T/int.sock" ] && break; sleep 0.05; done
+sleep 0.2
+kill -INT $IPID; wait $IPID; rc=$?
+check "SIGINT: exit 0" [ $rc = 0 ]
+check "--log-level warn: no info lines" sh -c "! grep -q ' info ' '$T/i.log'"
+PIDS=""
 echo "1..$n"
 [ $failed = 0 ]
