@@ -45,7 +45,8 @@ SAN_LIB_OBJS := $(LIB_SRCS:%.c=$(SAN)/obj/%.o)
 SAN_D_OBJS   := $(D_SRCS:%.c=$(SAN)/obj/%.o)
 SAN_UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(SAN)/tests/%)
 
-.PHONY: all check check-unit check-sanitize-unit demo fuzz fuzz-build clean tests bench
+.PHONY: all check check-unit check-sanitize-unit demo fuzz fuzz-build clean tests bench \
+        bench-disruption
 all: $(B)/bin/matflowd $(B)/bin/matflowctl
 
 $(B)/libmatflow.a: $(LIB_OBJS)
@@ -114,6 +115,10 @@ demo: all
 # Benchmarks (never part of `make check`): see docs/BENCHMARKS.md.
 bench: all $(B)/bin/matflow-bench
 	./scripts/bench.sh
+
+# Data-path disruption on the real testbed, with delays on the OpenFlow channel.
+bench-disruption: all $(B)/tests/ofrelay
+	./scripts/bench-disruption.sh
 
 clean:
 	rm -rf $(B) $(SAN)
