@@ -8,6 +8,7 @@
 #include "core/core_internal.h"
 
 #include <endian.h>
+#include <event2/event.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -26,6 +27,7 @@ struct sw_batch {
     void *arg;
     struct sw_batch_error *errors;
     unsigned n_errors, cap_errors;
+    struct event *timer; /* the barrier's deadline */
     TAILQ_ENTRY(sw_batch) node;
 };
 
@@ -68,6 +70,10 @@ static void finish(struct sw_batch *b, enum sw_batch_status status)
     if (status == SW_BATCH_OK && b->n_errors) {
         r.status = SW_BATCH_ERRORS;
     }
+    if (b->timer) {
+        event_free(b->timer);
+        b->timer = NULL;
+    }
     if (b->cb) {
         b->cb(b->sw, &r, b->arg);
     }
@@ -87,6 +93,20 @@ static void assign_xids(struct sw_batch *b)
         memcpy(b->buf.data + off + 4, &be, 4);
         off += len;
     }
+}
+
+/* A switch that answers echoes but never a barrier would hold every batch
+ * (and every binding update waiting for it) forever: it is dropped, and
+ * brought up to date when it connects again. */
+static void on_barrier_timeout(evutil_socket_t fd, short what, void *arg)
+{
+    struct sw_batch *b = arg;
+    struct mf_switch *sw = b->sw;
+    core_count_reject(sw->core, CORE_REJECT_BARRIER_TIMEOUT);
+    LOG_WRN("batch", "switch %016llx (%s): no barrier reply in %.1f s, closing",
+            (unsigned long long)sw->info.dpid, sw->info.address,
+            sw->core->opts.barrier_timeout_s);
+    channel_close(sw, false); /* fails every pending batch, this one included */
 }
 
 void sw_batch_commit(struct sw_batch *b, sw_batch_cb *cb, void *arg)
@@ -121,6 +141,10 @@ void sw_batch_commit(struct sw_batch *b, sw_batch_cb *cb, void *arg)
     sw->info.msgs_out += b->n_msgs;
     sw->core->stats.messages_out += b->n_msgs;
     TAILQ_INSERT_TAIL(&sw->batches, b, node);
+    double t = sw->core->opts.barrier_timeout_s;
+    struct timeval tv = {(time_t)t, (suseconds_t)((t - (time_t)t) * 1e6)};
+    b->timer = evtimer_new(sw->core->base, on_barrier_timeout, b);
+    evtimer_add(b->timer, &tv);
 }
 
 bool batch_on_error(struct mf_switch *sw, uint32_t xid, const struct of_error *e)
@@ -130,6 +154,9 @@ bool batch_on_error(struct mf_switch *sw, uint32_t xid, const struct of_error *e
         uint32_t index = xid - b->first_xid;
         if (index >= b->n_msgs) {
             continue;
+        }
+        if (b->n_errors >= b->n_msgs) {
+            return true; /* a switch repeating itself: one error per message is enough */
         }
         if (b->n_errors == b->cap_errors) {
             b->cap_errors = b->cap_errors ? 2 * b->cap_errors : 4;

@@ -22,6 +22,7 @@ void core_options_default(struct core_options *o)
     o->echo_misses = 3;
     o->handshake_timeout_s = 10.0;
     o->max_queue_bytes = 16u << 20;
+    o->barrier_timeout_s = 10.0;
 }
 
 static void reap(evutil_socket_t fd, short what, void *arg)

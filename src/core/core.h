@@ -31,6 +31,7 @@ struct mf_app;
     X(ECHO_TIMEOUT, "echo_timeout")               \
     X(QUEUE_FULL, "queue_full")                   \
     X(DPID_CONFLICT, "dpid_conflict")             \
+    X(BARRIER_TIMEOUT, "barrier_timeout")         \
     X(OTHER_CODEC_ERROR, "other_codec_error")
 
 enum core_reject {
@@ -58,6 +59,8 @@ struct core_options {
     unsigned echo_misses;       /* unanswered echoes before the drop */
     double handshake_timeout_s; /* accept -> ready */
     size_t max_queue_bytes;     /* per-switch output bound */
+    double barrier_timeout_s;   /* a batch's barrier unanswered this long:
+                                   the switch is dropped as unresponsive */
 };
 
 void core_options_default(struct core_options *o);

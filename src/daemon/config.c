@@ -164,6 +164,10 @@ static void load_controller_key(struct loader *l, const char *key, yaml_node_t *
         if (!config_parse_seconds(s, &c->core.echo_interval_s)) {
             error_at(l, v, "echo_interval must be a positive number of seconds, not '%s'", s);
         }
+    } else if (!strcmp(key, "barrier_timeout")) {
+        if (!config_parse_seconds(s, &c->core.barrier_timeout_s)) {
+            error_at(l, v, "barrier_timeout must be a positive number of seconds, not '%s'", s);
+        }
     } else if (!strcmp(key, "handshake_timeout")) {
         if (!config_parse_seconds(s, &c->core.handshake_timeout_s)) {
             error_at(l, v, "handshake_timeout must be a positive number of seconds, not '%s'", s);

@@ -63,13 +63,14 @@ port_move() {
     tb_vsctl -- del-port "$(tb_vsctl port-to-br "$_if")" "$_if" -- add-port "$(topo_br "$2")" "$_if" \
         -- set interface "$_if" ofport_request="$3"
 }
-# send_frame NODE KIND: a raw frame from the node's eth0 (garp | rarp).
+# send_frame NODE KIND [MAC]: a raw frame from the node's eth0 (garp | rarp),
+# from its own MAC or from MAC (a spoofer).
 send_frame() {
-    tb_in "$1" "$PY" - "$2" <<'PYEOF'
+    tb_in "$1" "$PY" - "$2" "${3:-}" <<'PYEOF'
 import socket, struct, sys
 s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
 s.bind(("eth0", 0))
-mac = s.getsockname()[4]
+mac = bytes.fromhex(sys.argv[2].replace(":", "")) if sys.argv[2] else s.getsockname()[4]
 if sys.argv[1] == "garp":   # who-has 10.1.0.10 tell 10.1.0.10, as a virtio guest sends
     ip = socket.inet_aton("10.1.0.10")
     body = struct.pack("!HHBBH", 1, 0x0800, 6, 4, 1) + mac + ip + b"\0" * 6 + ip
@@ -145,6 +146,27 @@ check "  trigger garp, complete" [ "$trig $to $state" = "garp site3 complete" ]
 check "  CN (same site) reaches the MN" reach cn 10.1.0.10
 check "  legacy CN reaches the MN" reach lcn 10.1.0.10
 
+# ---- two announcements for the node that both fail: the binding stays
+# where it was, with its rules (the second attempt reuses the committed MoA,
+# so its rules replaced the committed ones in place; the rollback must put
+# them back, not just delete its epochs).
+tb_host_add spoof2 "${TB_PREFIX}s2" 12 10.2.0.99/24 10.2.0.1
+tb_host_add spoof3 "${TB_PREFIX}s3" 12 10.3.0.99/24 10.3.0.1
+epoch=$(mn_field epoch)
+failed0=$(counter updates_failed)
+send_frame spoof2 rarp $MN_MAC   # attempt A: site2, nobody answers the probe
+sleep 0.1
+send_frame spoof3 rarp $MN_MAC   # attempt B: site3 port 12 supersedes A, same MoA
+fails_settled() { [ "$(counter updates_failed)" -gt "$failed0" ] && [ "$(mn_field update)" = 0 ]; }
+check "two spoofed RARPs whose probes nobody answers: the update fails" tb_wait 5 fails_settled
+check "  the binding is still at site3 with its epoch" \
+    sh -c "[ '$(mn_field site)' = site3 ] && [ '$(mn_field epoch)' = '$epoch' ] && [ '$(mn_field state)' = away ]"
+# The spoofed RARPs also taught the bridge (NORMAL learning) that the MN's
+# MAC is on the spoofer's port; the MN's own next frame moves it back.
+topo_in mn ping -q -c 1 -W 1 10.3.0.1 >/dev/null
+check "  the legacy CN still reaches the MN (receiving rules put back)" reach lcn 10.1.0.10
+check "  the CN still reaches the MN" reach cn 10.1.0.10
+
 # ---- announcements that must change nothing
 epoch=$(mn_field epoch)
 rej=$(counter reject_not_hypervisor_port)
@@ -160,7 +182,7 @@ check "RARP on a non-hypervisor port: refused and counted" tb_wait 3 counter_abo
 check "  the binding did not move (site3, same epoch)" sh -c "[ '$(mn_field site)' = site3 ] && [ '$(mn_field epoch)' = '$epoch' ]"
 unk=$(counter reject_unknown_mac)
 tb_in mn ip link set eth0 address 52:54:00:77:77:77
-port_move mn site2 12
+port_move mn site2 10
 check "RARP from an unknown MAC: refused and counted" tb_wait 3 counter_above reject_unknown_mac "$unk"
 no_binding_for_unknown() { ! tb_matflowctl bindings --json | grep -q 52:54:00:77:77:77; }
 check "  no binding for it" no_binding_for_unknown

@@ -406,6 +406,57 @@ static void test_echo_request_answered_with_same_xid_and_data(void **state)
     assert_memory_equal(m.u.echo.data, "abc", 3);
 }
 
+static int setup_fast_barrier(void **state)
+{
+    struct core_options o;
+    core_options_default(&o);
+    o.barrier_timeout_s = 0.1;
+    return setup_with(state, &o);
+}
+
+/* A switch that answers echoes but never a barrier is dropped: otherwise it
+ * would hold every batch (and what waits for them) forever. */
+static void test_unanswered_barrier_drops_the_switch(void **state)
+{
+    struct mf_switch *sw = handshake(11);
+    assert_non_null(sw);
+    struct batch_outcome out = {0};
+    struct sw_batch *b = sw_batch_begin(sw);
+    add_flow(b, 5);
+    sw_batch_commit(b, on_batch, &out);
+    static struct of_msg m;
+    expect_kind(OF_FLOW_MOD, &m);
+    expect_kind(OF_BARRIER_REQUEST, &m); /* never answered */
+    pump(300);
+    assert_int_equal(out.calls, 1);
+    assert_int_equal(out.r.status, SW_BATCH_DISCONNECTED);
+    assert_null(core_find_switch(fx->core, 11));
+    assert_int_equal(core_get_stats(fx->core)->rejected[CORE_REJECT_BARRIER_TIMEOUT], 1);
+}
+
+/* Errors beyond one per message are not kept (a switch repeating itself). */
+static void test_batch_errors_are_bounded(void **state)
+{
+    struct mf_switch *sw = handshake(12);
+    struct batch_outcome out = {0};
+    struct sw_batch *b = sw_batch_begin(sw);
+    add_flow(b, 5);
+    sw_batch_commit(b, on_batch, &out);
+    static struct of_msg m;
+    expect_kind(OF_FLOW_MOD, &m);
+    uint32_t xid = m.xid;
+    expect_kind(OF_BARRIER_REQUEST, &m);
+    struct of_msg e = {.kind = OF_ERROR, .xid = xid};
+    e.u.error.type = OFPET_FLOW_MOD_FAILED;
+    for (int i = 0; i < 50; i++) {
+        send_msg(&e);
+    }
+    send_msg(&(struct of_msg){.kind = OF_BARRIER_REPLY, .xid = m.xid});
+    pump(50);
+    assert_int_equal(out.calls, 1);
+    assert_int_equal(out.r.n_errors, 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -422,6 +473,9 @@ int main(void)
                                         setup_fast_echo, teardown),
         cmocka_unit_test_setup_teardown(test_echo_request_answered_with_same_xid_and_data, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_unanswered_barrier_drops_the_switch,
+                                        setup_fast_barrier, teardown),
+        cmocka_unit_test_setup_teardown(test_batch_errors_are_bounded, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

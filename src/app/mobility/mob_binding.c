@@ -103,6 +103,11 @@ int mob_site_index_by_name(const struct mob_app *m, const char *name)
 static void load_one(void *arg, const struct mob_stored_binding *row)
 {
     struct mob_app *m = arg;
+    /* Even a row skipped below keeps its id from being handed out again:
+     * two bindings with one id would delete each other's rules. */
+    if (row->id < MOB_ID_MAX && row->id > m->next_binding_id) {
+        m->next_binding_id = row->id;
+    }
     int home = mob_site_index_by_name(m, row->home);
     int site = mob_site_index_by_name(m, row->site);
     if (home < 0 || site < 0 || mob_binding_by_mac(m, row->mac) ||

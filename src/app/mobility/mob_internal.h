@@ -78,6 +78,15 @@ struct mob_update {
     struct mob_event events[MOB_MAX_EVENTS];
     unsigned n_events;
     unsigned events_dropped; /* per-switch steps beyond the timeline's room */
+    /* MoAs of superseded attempts: switches may still use them until this
+     * update's senders replace their rules (complete) or its rollback
+     * removes them, so they go back to the pool only then. */
+#define MOB_MAX_HELD_MOAS 8
+    struct {
+        unsigned site;
+        uint32_t moa;
+    } held[MOB_MAX_HELD_MOAS];
+    unsigned n_held;
     /* What the node had before: its rules are removed by the cleanup. */
     bool old_away;
     unsigned old_site;
@@ -115,6 +124,7 @@ struct mob_sw {
     unsigned site;
     uint32_t request_xid;
     bool full;               /* binding rules too, not only base rules */
+    bool overflow;           /* more flows than the bound: rewrite, not compare */
     struct of_flow_stats *got;
     size_t n_got, cap_got;
     UT_hash_handle hh;

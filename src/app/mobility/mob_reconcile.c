@@ -153,6 +153,16 @@ static void finish(struct mob_app *m, struct mf_switch *sw, struct mob_sw *ms)
     bool *matched = calloc(want.n ? want.n : 1, sizeof *matched);
     struct mob_emit_batch c = {sw_batch_begin(sw), 0};
     unsigned kept = 0, removed = 0, added = 0;
+    if (ms->overflow) {
+        /* More flows than the switch should hold: not compared, rewritten. */
+        struct of_flow_mod del;
+        mob_flows_delete(&del, MOB_COOKIE_TAG << 48, MOB_COOKIE_MASK_TAG);
+        mob_emit_into_batch(&c, &del);
+        removed = (unsigned)ms->n_got;
+        ms->n_got = 0; /* nothing below matches: everything is added */
+        LOG_WRN(MOD, "switch %016llx sent more flows than it should hold: "
+                "its matflow flows are rewritten", (unsigned long long)ms->dpid);
+    }
     for (size_t i = 0; i < ms->n_got; i++) {
         const struct of_flow_stats *f = &ms->got[i];
         bool found = false;
@@ -184,6 +194,8 @@ static void finish(struct mob_app *m, struct mf_switch *sw, struct mob_sw *ms)
     free(matched);
     free(want.v);
     ms->n_got = 0;
+    ms->overflow = false;
+    ms->request_xid = 0; /* a replayed reply must not start it again */
     mob_arp_ask_gateways(m, sw, ms->site);
 }
 
@@ -200,7 +212,14 @@ void mob_reconcile_message(struct mob_app *m, struct mf_switch *sw, const struct
     }
     struct of_mp_cursor cur;
     of_mp_cursor_init(&cur, &msg->u.mp_reply);
+    /* A switch cannot make us keep more than a bound: beyond it, the flows
+     * are not compared but rewritten (see finish). */
+    size_t limit = 2 * (m->topo.n_sites + 16 * (size_t)HASH_CNT(hh_hoa, m->by_hoa)) + 4096;
     for (;;) {
+        if (ms->n_got >= limit) {
+            ms->overflow = true;
+            break;
+        }
         if (ms->n_got == ms->cap_got) {
             ms->cap_got = ms->cap_got ? 2 * ms->cap_got : 64;
             ms->got = realloc(ms->got, ms->cap_got * sizeof *ms->got);

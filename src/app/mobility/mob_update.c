@@ -200,7 +200,10 @@ static void rules_cleanup(struct mob_update *u, unsigned site, mob_emit_fn *emit
 }
 
 /* Rolls back a failed update: the rules of its epoch and of any attempt it
- * superseded go; the committed epoch's stay. */
+ * superseded go, and the committed placement's rules are written again in
+ * the same batch. They must be: an attempt's rules with the same match
+ * replaced the committed ones in place (and took their cookie), so deleting
+ * the attempt's epochs alone could leave the node without rules. */
 static void rules_rollback(struct mob_update *u, unsigned site, mob_emit_fn *emit, void *arg)
 {
     struct of_flow_mod fm;
@@ -212,6 +215,21 @@ static void rules_rollback(struct mob_update *u, unsigned site, mob_emit_fn *emi
         mob_flows_delete(&fm, mob_cookie(0, u->b->id, e), MOB_COOKIE_MASK_BINDING_EPOCH);
         emit(arg, &fm);
     }
+    struct mob_binding *b = u->b;
+    if (b->away) {
+        struct mob_placement committed;
+        mob_binding_placement(b, &committed);
+        mob_flows_receiving(&u->app->topo, site, &committed, emit, arg);
+        mob_flows_sending(&u->app->topo, site, &committed, emit, arg);
+    }
+}
+
+static void release_held(struct mob_app *m, struct mob_update *u)
+{
+    for (unsigned i = 0; i < u->n_held; i++) {
+        mob_pool_release(m, u->held[i].site, u->held[i].moa);
+    }
+    u->n_held = 0;
 }
 
 static void rules_return_home(struct mob_update *u, unsigned site, mob_emit_fn *emit, void *arg)
@@ -245,6 +263,7 @@ static void fail_update(struct mob_update *u, const char *why)
     }
     b->state = b->away ? MOB_AWAY : MOB_HOME;
     send_phase(u, PH_CLEANUP, rules_rollback);
+    release_held(m, u); /* the rollback above replaces or removes their rules */
     finish_update(u);
 }
 
@@ -295,6 +314,7 @@ static void complete(struct mob_update *u)
     if (u->old_away && (u->old_site != u->site || u->old_moa != b->moa)) {
         mob_pool_release(m, u->old_site, u->old_moa);
     }
+    release_held(m, u); /* every sender now rewrites to the new MoA */
     if (u->to_home) {
         struct mf_switch *sw = core_find_switch(m->core, m->cfg->sites[b->home].dpid);
         if (sw) {
@@ -387,7 +407,21 @@ static void on_probe_timer(evutil_socket_t fd, short what, void *arg)
 
 /* A newer trigger wins: the older update stops where it is; its epoch's
  * rules are removed by the newer update's cleanup. */
-static void supersede(struct mob_app *m, struct mob_update *old)
+/* Keeps a MoA allocated until `u` no longer needs the switches to forget
+ * it; with no room left, it is released at once (logged). */
+static void hold_moa(struct mob_app *m, struct mob_update *u, unsigned site, uint32_t moa)
+{
+    if (u->n_held < MOB_MAX_HELD_MOAS) {
+        u->held[u->n_held].site = site;
+        u->held[u->n_held].moa = moa;
+        u->n_held++;
+        return;
+    }
+    LOG_WRN(MOD, "update %u: too many superseded attempts; a MoA is released early", u->id);
+    mob_pool_release(m, site, moa);
+}
+
+static void supersede(struct mob_app *m, struct mob_update *old, struct mob_update *newer)
 {
     old->aborted = true;
     mob_count(m, MOB_C_UPDATES_SUPERSEDED);
@@ -396,9 +430,14 @@ static void supersede(struct mob_app *m, struct mob_update *old)
         event_del(old->probe_timer);
     }
     struct mob_binding *b = old->b;
-    if (!old->to_home && !(b->away && b->site == old->site && b->moa == old->moa)) {
-        mob_pool_release(m, old->site, old->moa);
+    if (!old->to_home && !(b->away && b->site == old->site && b->moa == old->moa) &&
+        old->moa != newer->moa) {
+        hold_moa(m, newer, old->site, old->moa);
     }
+    for (unsigned i = 0; i < old->n_held; i++) {
+        hold_moa(m, newer, old->held[i].site, old->held[i].moa);
+    }
+    old->n_held = 0;
     finish_update(old);
 }
 
@@ -467,7 +506,7 @@ static struct mob_update *begin(struct mob_app *m, struct mob_binding *b, unsign
     }
     if (prev) {
         /* Inherit what the switches may hold from the superseded attempt. */
-        supersede(m, prev);
+        supersede(m, prev, u);
     }
     b->upd = u;
     b->state = MOB_UPDATING;
@@ -535,7 +574,8 @@ void mob_update_probe_reply(struct mob_app *m, struct mob_binding *b, unsigned s
                             uint32_t port)
 {
     struct mob_update *u = b->upd;
-    if (!u || u->site != site || u->probe_answered || u->port == 0) {
+    /* Only the port the node announced itself on proves it is there. */
+    if (!u || u->site != site || u->probe_answered || u->port == 0 || port != u->port) {
         mob_count(m, MOB_C_REJECT_STALE_REPLY);
         return;
     }
