@@ -1,12 +1,13 @@
 /* ofp_codec.c - framing and the version switch of the codec.
  *
  * The only place that looks at the version byte: each supported version
- * has its decoder and encoder (today OpenFlow 1.3; 1.0 joins here). */
+ * has its decoder and encoder: OpenFlow 1.3 (ofp13_*.c) and 1.0 (ofp10_*.c). */
 #include "ofp/ofp_codec.h"
 
 #include <endian.h>
 #include <string.h>
 
+#include "ofp/ofp10.h"
 #include "ofp/ofp13.h"
 
 enum of_frame_status of_frame(const uint8_t *buf, size_t avail, size_t *msg_len)
@@ -44,7 +45,7 @@ uint32_t of_msg_xid(const uint8_t *msg)
 
 bool of_version_supported(uint8_t version)
 {
-    return version == OF_VERSION_1_3;
+    return version == OF_VERSION_1_3 || version == OF_VERSION_1_0;
 }
 
 ofperr of_decode(const uint8_t *msg, size_t len, struct of_msg *out)
@@ -55,8 +56,9 @@ ofperr of_decode(const uint8_t *msg, size_t len, struct of_msg *out)
     }
     out->version = msg[0];
     out->xid = of_msg_xid(msg);
-    if (msg[1] == OFPT13_HELLO) {
-        /* HELLO is type 0 with the same layout in every version. */
+    if (msg[1] == OFPT13_HELLO && msg[0] != OF_VERSION_1_0) {
+        /* HELLO is type 0 with the same layout in every version (1.0 asks
+         * to ignore its body: its decoder is lenient). */
         out->kind = OF_HELLO;
         return ofp13_decode_hello_body(rbuf_make(msg + OFP_HEADER_LEN, len - OFP_HEADER_LEN),
                                        &out->u.hello);
@@ -64,6 +66,8 @@ ofperr of_decode(const uint8_t *msg, size_t len, struct of_msg *out)
     switch (msg[0]) {
     case OF_VERSION_1_3:
         return ofp13_decode(msg, len, out);
+    case OF_VERSION_1_0:
+        return ofp10_decode(msg, len, out);
     default:
         return OFPERR_BAD_VERSION;
     }
@@ -74,6 +78,8 @@ ofperr of_encode(uint8_t version, const struct of_msg *msg, struct obuf *out)
     switch (version) {
     case OF_VERSION_1_3:
         return ofp13_encode(msg, out);
+    case OF_VERSION_1_0:
+        return ofp10_encode(msg, out);
     default:
         return OFPERR_BAD_VERSION;
     }
@@ -104,12 +110,26 @@ void of_mp_cursor_init(struct of_mp_cursor *c, const struct of_multipart_reply *
 
 bool of_mp_next_port(struct of_mp_cursor *c, struct of_port *out)
 {
-    return c->version == OF_VERSION_1_3 && ofp13_mp_next_port(&c->rest, out);
+    switch (c->version) {
+    case OF_VERSION_1_3:
+        return ofp13_mp_next_port(&c->rest, out);
+    case OF_VERSION_1_0: /* the ports of a 1.0 FEATURES_REPLY */
+        return ofp10_mp_next_port(&c->rest, out);
+    default:
+        return false;
+    }
 }
 
 bool of_mp_next_flow(struct of_mp_cursor *c, struct of_flow_stats *out)
 {
-    return c->version == OF_VERSION_1_3 && ofp13_mp_next_flow(&c->rest, out);
+    switch (c->version) {
+    case OF_VERSION_1_3:
+        return ofp13_mp_next_flow(&c->rest, out);
+    case OF_VERSION_1_0:
+        return ofp10_mp_next_flow(&c->rest, out);
+    default:
+        return false;
+    }
 }
 
 bool of_mp_next_table(struct of_mp_cursor *c, struct of_table_features *out)

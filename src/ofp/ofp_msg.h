@@ -239,6 +239,17 @@ struct of_features {
     uint8_t n_tables;
     uint8_t auxiliary_id;
     uint32_t capabilities;
+    /* OpenFlow 1.0 only (1.3 asks for ports with PORT_DESC): the ports a
+     * 1.0 FEATURES_REPLY carries. Decoding sets `port_body` to their wire
+     * form, validated, inside the decoded buffer (like every payload); walk
+     * them as the OFMP_PORT_DESC reply of that version they are: an
+     * of_multipart_reply with mp_type OFMP_PORT_DESC, version, body and
+     * body_len taken from here, then of_mp_cursor_init()/of_mp_next_port().
+     * Encoding (fake switches, tests) writes `ports`. Empty in 1.3. */
+    const uint8_t *port_body;
+    size_t port_body_len;
+    const struct of_port *ports;
+    size_t n_ports;
 };
 
 struct of_switch_config {

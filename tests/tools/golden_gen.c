@@ -1,4 +1,5 @@
-/* golden_gen.c - encodes a fixed list of named OpenFlow 1.3 messages.
+/* golden_gen.c - encodes a fixed list of named OpenFlow 1.3 messages, and
+ * OpenFlow 1.0 ones (names starting OF10_).
  *
  * Prints one line per message, "NAME HEX", for tests/golden/run.sh to feed
  * to `ovs-ofctl ofp-print` and compare with tests/golden/expected/NAME.txt.
@@ -492,44 +493,270 @@ static void g_role_reply(struct of_msg *m)
     m->u.role.generation_id = 0x123456789abcdef0ull;
 }
 
+
+/* ---- OpenFlow 1.0 (wire version 0x01) ------------------------------------ */
+
+static const uint8_t features_request10_7[] = {0x01, 0x05, 0x00, 0x08, 0x00, 0x00, 0x00, 0x07};
+
+static void g10_error(struct of_msg *m)
+{
+    m->xid = 7;
+    m->kind = OF_ERROR;
+    m->u.error.type = OFPET_FLOW_MOD_FAILED;
+    m->u.error.code = 1; /* 1.3 TABLE_FULL: 1.0 ALL_TABLES_FULL (3, 0) */
+    m->u.error.data = features_request10_7;
+    m->u.error.data_len = sizeof features_request10_7;
+}
+
+static struct of_port port10;
+
+static void g10_features_reply(struct of_msg *m)
+{
+    m->xid = 4;
+    m->kind = OF_FEATURES_REPLY;
+    m->u.features.datapath_id = 0x0000525400000001ull;
+    m->u.features.n_buffers = 256;
+    m->u.features.n_tables = 1;
+    m->u.features.capabilities = 0x47; /* FLOW TABLE PORT QUEUE stats */
+    memset(&port10, 0, sizeof port10);
+    port10.port_no = 1;
+    port10.hw_addr = mac(0x52, 0x54, 0x00, 0x00, 0x00, 0x11);
+    strcpy(port10.name, "eth1");
+    port10.curr = (1u << 5) | (1u << 11) | (1u << 13); /* 1GB-FD COPPER AUTO_NEG */
+    port10.advertised = port10.curr;
+    port10.supported = port10.curr;
+    m->u.features.ports = &port10;
+    m->u.features.n_ports = 1;
+}
+
+static void g10_set_config(struct of_msg *m)
+{
+    m->xid = 6;
+    m->kind = OF_SET_CONFIG;
+    m->u.config.flags = 0;
+    m->u.config.miss_send_len = OFPCML_NO_BUFFER;
+}
+
+static void g10_packet_in(struct of_msg *m)
+{
+    m->xid = 0x20;
+    m->kind = OF_PACKET_IN;
+    m->u.packet_in.buffer_id = OFP_NO_BUFFER;
+    m->u.packet_in.total_len = sizeof arp_request;
+    m->u.packet_in.reason = 1; /* OFPR_ACTION */
+    of_match_set_in_port(&m->u.packet_in.match, 1);
+    m->u.packet_in.data = arp_request;
+    m->u.packet_in.data_len = sizeof arp_request;
+}
+
+static void g10_packet_out(struct of_msg *m)
+{
+    m->xid = 0x23;
+    m->kind = OF_PACKET_OUT;
+    m->u.packet_out.buffer_id = OFP_NO_BUFFER;
+    m->u.packet_out.in_port = OFPP_CONTROLLER;
+    of_actions_set_field(&m->u.packet_out.actions, OFF_ETH_DST,
+                         vmac(mac(0x52, 0x54, 0x00, 0x00, 0x00, 0x02)));
+    of_actions_output(&m->u.packet_out.actions, 1, 0);
+    m->u.packet_out.data = arp_request;
+    m->u.packet_out.data_len = sizeof arp_request;
+}
+
+static void g10_flow_mod_ipv4(struct of_msg *m)
+{
+    m->xid = 0x30;
+    m->kind = OF_FLOW_MOD;
+    struct of_flow_mod *fm = &m->u.flow_mod;
+    of_flow_mod_init(fm, OFPFC_ADD);
+    fm->cookie = 0x1234;
+    fm->idle_timeout = 60;
+    fm->priority = 100;
+    fm->flags = OFPFF_SEND_FLOW_REM;
+    of_match_set_in_port(&fm->match, 1);
+    of_match_set(&fm->match, OFF_VLAN_VID, vu16(OFPVID_PRESENT | 10));
+    of_match_set_eth_src(&fm->match, mac(0x52, 0x54, 0x00, 0x00, 0x00, 0x01));
+    of_match_set_eth_dst(&fm->match, mac(0x52, 0x54, 0x00, 0x00, 0x00, 0x02));
+    of_match_set_eth_type(&fm->match, 0x0800);
+    of_match_set(&fm->match, OFF_IP_PROTO, vu8(6));
+    of_match_set_ipv4_src(&fm->match, 0x0a000000, 0xffffff00);
+    of_match_set_ipv4_dst(&fm->match, 0x0a010203, 0xffffffff);
+    fm->insts.present = OFIB_APPLY_ACTIONS;
+    of_actions_pop_vlan(&fm->insts.apply);
+    of_actions_set_field(&fm->insts.apply, OFF_ETH_SRC, vmac(mac(0x52, 0x54, 0, 0, 0, 0x09)));
+    of_actions_set_field(&fm->insts.apply, OFF_IPV4_DST, vu32(0x0a090909));
+    of_actions_output(&fm->insts.apply, 2, 0);
+}
+
+static void g10_flow_mod_arp(struct of_msg *m)
+{
+    m->xid = 0x31;
+    m->kind = OF_FLOW_MOD;
+    struct of_flow_mod *fm = &m->u.flow_mod;
+    of_flow_mod_init(fm, OFPFC_ADD);
+    fm->priority = 200;
+    fm->hard_timeout = 300;
+    of_match_set(&fm->match, OFF_VLAN_VID, vu16(0)); /* untagged */
+    of_match_set_eth_type(&fm->match, 0x0806);
+    of_match_set(&fm->match, OFF_ARP_OP, vu16(1));
+    of_match_set_masked(&fm->match, OFF_ARP_SPA, vu32(0x0a000000), vu32(0xff000000));
+    of_match_set(&fm->match, OFF_ARP_TPA, vu32(0x0a000002));
+    fm->insts.present = OFIB_APPLY_ACTIONS;
+    of_actions_push_vlan(&fm->insts.apply, 0x8100);
+    of_actions_set_field(&fm->insts.apply, OFF_VLAN_VID, vu16(OFPVID_PRESENT | 100));
+    of_actions_output(&fm->insts.apply, OFPP_NORMAL, 0);
+    of_actions_output(&fm->insts.apply, OFPP_CONTROLLER, 0xffff);
+}
+
+static void g10_flow_mod_delete(struct of_msg *m)
+{
+    m->xid = 0x32;
+    m->kind = OF_FLOW_MOD;
+    struct of_flow_mod *fm = &m->u.flow_mod;
+    of_flow_mod_init(fm, OFPFC_DELETE);
+    fm->table_id = OFPTT_ALL;
+    fm->priority = 0x8000;
+    fm->out_port = 2;
+    of_match_set_in_port(&fm->match, 3);
+}
+
+static void g10_flow_removed(struct of_msg *m)
+{
+    m->xid = 0x21;
+    m->kind = OF_FLOW_REMOVED;
+    struct of_flow_removed *fr = &m->u.flow_removed;
+    fr->cookie = 0x77;
+    fr->priority = 100;
+    fr->reason = 2; /* OFPRR_DELETE */
+    fr->duration_sec = 5;
+    fr->idle_timeout = 10;
+    fr->packet_count = 3;
+    fr->byte_count = 180;
+    of_match_set_in_port(&fr->match, 1);
+    of_match_set_eth_type(&fr->match, 0x0800);
+    of_match_set_ipv4_dst(&fr->match, 0x0a000002, 0xffffffff);
+}
+
+static void g10_port_status(struct of_msg *m)
+{
+    m->xid = 0x22;
+    m->kind = OF_PORT_STATUS;
+    m->u.port_status.reason = OFPPR_MODIFY;
+    struct of_port *p = &m->u.port_status.port;
+    p->port_no = 3;
+    p->hw_addr = mac(0x50, 0x54, 0x00, 0x00, 0x00, 0x03);
+    strcpy(p->name, "eth0");
+    p->config = OFPPC_PORT_DOWN;
+    p->state = OFPPS_LINK_DOWN;
+    p->curr = (1u << 3) | (1u << 13);                 /* 100MB-FD AUTO_NEG */
+    p->advertised = 0xfu | (1u << 11) | (1u << 13); /* 10/100 HD/FD COPPER AUTO_NEG */
+    p->supported = p->advertised;
+}
+
+static void g10_stats_desc_request(struct of_msg *m)
+{
+    m->xid = 0x40;
+    m->kind = OF_MULTIPART_REQUEST;
+    m->u.mp_request.mp_type = OFMP_DESC;
+}
+
+static void g10_stats_flow_request(struct of_msg *m)
+{
+    m->xid = 0x42;
+    m->kind = OF_MULTIPART_REQUEST;
+    m->u.mp_request.mp_type = OFMP_FLOW;
+    struct of_flow_stats_request *f = &m->u.mp_request.flow;
+    f->table_id = OFPTT_ALL;
+    f->out_port = OFPP_ANY;
+    f->out_group = OFPG_ANY;
+    of_match_set_in_port(&f->match, 1);
+    of_match_set_eth_type(&f->match, 0x0800);
+}
+
+static struct of_flow_stats flows10[2];
+
+static void g10_stats_flow_reply(struct of_msg *m)
+{
+    m->xid = 0x42;
+    m->kind = OF_MULTIPART_REPLY;
+    m->u.mp_reply.mp_type = OFMP_FLOW;
+    memset(flows10, 0, sizeof flows10);
+    struct of_flow_stats *f = &flows10[0];
+    f->duration_sec = 10;
+    f->duration_nsec = 500000000;
+    f->priority = 100;
+    f->idle_timeout = 30;
+    f->cookie = 0xabc;
+    f->packet_count = 5;
+    f->byte_count = 420;
+    of_match_set_in_port(&f->match, 2);
+    f->insts.present = OFIB_APPLY_ACTIONS;
+    of_actions_output(&f->insts.apply, 1, 0);
+    m->u.mp_reply.flows = flows10;
+    m->u.mp_reply.n_flows = 2;
+}
+
+static void g10_barrier_request(struct of_msg *m)
+{
+    m->xid = 0x50;
+    m->kind = OF_BARRIER_REQUEST;
+}
+
 struct golden {
     const char *name;
     void (*build)(struct of_msg *);
+    uint8_t version;
 };
 
 static const struct golden goldens[] = {
-    {"HELLO", g_hello},
-    {"HELLO_BITMAP", g_hello_bitmap},
-    {"ERROR", g_error},
-    {"ERROR_EXPERIMENTER", g_error_experimenter},
-    {"ECHO_REQUEST", g_echo_request},
-    {"ECHO_REPLY", g_echo_reply},
-    {"EXPERIMENTER", g_experimenter},
-    {"FEATURES_REQUEST", g_features_request},
-    {"FEATURES_REPLY", g_features_reply},
-    {"GET_CONFIG_REQUEST", g_get_config_request},
-    {"GET_CONFIG_REPLY", g_get_config_reply},
-    {"SET_CONFIG", g_set_config},
-    {"PACKET_IN", g_packet_in},
-    {"FLOW_REMOVED", g_flow_removed},
-    {"PORT_STATUS", g_port_status},
-    {"PACKET_OUT", g_packet_out},
-    {"PACKET_OUT_BUFFERED", g_packet_out_buffered},
-    {"FLOW_MOD_IPV4", g_flow_mod_ipv4},
-    {"FLOW_MOD_ARP", g_flow_mod_arp},
-    {"FLOW_MOD_DELETE", g_flow_mod_delete},
-    {"MP_DESC_REQUEST", g_mp_desc_request},
-    {"MP_DESC_REPLY", g_mp_desc_reply},
-    {"MP_PORT_DESC_REQUEST", g_mp_port_desc_request},
-    {"MP_PORT_DESC_REPLY", g_mp_port_desc_reply},
-    {"MP_FLOW_REQUEST", g_mp_flow_request},
-    {"MP_FLOW_REPLY", g_mp_flow_reply},
-    {"MP_TABLE_FEATURES_REQUEST", g_mp_table_features_request},
-    {"MP_TABLE_FEATURES_REPLY", g_mp_table_features_reply},
-    {"BARRIER_REQUEST", g_barrier_request},
-    {"BARRIER_REPLY", g_barrier_reply},
-    {"ROLE_REQUEST", g_role_request},
-    {"ROLE_REPLY", g_role_reply},
+    {"HELLO", g_hello, OF_VERSION_1_3},
+    {"HELLO_BITMAP", g_hello_bitmap, OF_VERSION_1_3},
+    {"ERROR", g_error, OF_VERSION_1_3},
+    {"ERROR_EXPERIMENTER", g_error_experimenter, OF_VERSION_1_3},
+    {"ECHO_REQUEST", g_echo_request, OF_VERSION_1_3},
+    {"ECHO_REPLY", g_echo_reply, OF_VERSION_1_3},
+    {"EXPERIMENTER", g_experimenter, OF_VERSION_1_3},
+    {"FEATURES_REQUEST", g_features_request, OF_VERSION_1_3},
+    {"FEATURES_REPLY", g_features_reply, OF_VERSION_1_3},
+    {"GET_CONFIG_REQUEST", g_get_config_request, OF_VERSION_1_3},
+    {"GET_CONFIG_REPLY", g_get_config_reply, OF_VERSION_1_3},
+    {"SET_CONFIG", g_set_config, OF_VERSION_1_3},
+    {"PACKET_IN", g_packet_in, OF_VERSION_1_3},
+    {"FLOW_REMOVED", g_flow_removed, OF_VERSION_1_3},
+    {"PORT_STATUS", g_port_status, OF_VERSION_1_3},
+    {"PACKET_OUT", g_packet_out, OF_VERSION_1_3},
+    {"PACKET_OUT_BUFFERED", g_packet_out_buffered, OF_VERSION_1_3},
+    {"FLOW_MOD_IPV4", g_flow_mod_ipv4, OF_VERSION_1_3},
+    {"FLOW_MOD_ARP", g_flow_mod_arp, OF_VERSION_1_3},
+    {"FLOW_MOD_DELETE", g_flow_mod_delete, OF_VERSION_1_3},
+    {"MP_DESC_REQUEST", g_mp_desc_request, OF_VERSION_1_3},
+    {"MP_DESC_REPLY", g_mp_desc_reply, OF_VERSION_1_3},
+    {"MP_PORT_DESC_REQUEST", g_mp_port_desc_request, OF_VERSION_1_3},
+    {"MP_PORT_DESC_REPLY", g_mp_port_desc_reply, OF_VERSION_1_3},
+    {"MP_FLOW_REQUEST", g_mp_flow_request, OF_VERSION_1_3},
+    {"MP_FLOW_REPLY", g_mp_flow_reply, OF_VERSION_1_3},
+    {"MP_TABLE_FEATURES_REQUEST", g_mp_table_features_request, OF_VERSION_1_3},
+    {"MP_TABLE_FEATURES_REPLY", g_mp_table_features_reply, OF_VERSION_1_3},
+    {"BARRIER_REQUEST", g_barrier_request, OF_VERSION_1_3},
+    {"BARRIER_REPLY", g_barrier_reply, OF_VERSION_1_3},
+    {"ROLE_REQUEST", g_role_request, OF_VERSION_1_3},
+    {"ROLE_REPLY", g_role_reply, OF_VERSION_1_3},
+    {"OF10_HELLO", g_hello, OF_VERSION_1_0},
+    {"OF10_ERROR", g10_error, OF_VERSION_1_0},
+    {"OF10_ECHO_REQUEST", g_echo_request, OF_VERSION_1_0},
+    {"OF10_FEATURES_REQUEST", g_features_request, OF_VERSION_1_0},
+    {"OF10_FEATURES_REPLY", g10_features_reply, OF_VERSION_1_0},
+    {"OF10_SET_CONFIG", g10_set_config, OF_VERSION_1_0},
+    {"OF10_PACKET_IN", g10_packet_in, OF_VERSION_1_0},
+    {"OF10_PACKET_OUT", g10_packet_out, OF_VERSION_1_0},
+    {"OF10_FLOW_MOD_IPV4", g10_flow_mod_ipv4, OF_VERSION_1_0},
+    {"OF10_FLOW_MOD_ARP", g10_flow_mod_arp, OF_VERSION_1_0},
+    {"OF10_FLOW_MOD_DELETE", g10_flow_mod_delete, OF_VERSION_1_0},
+    {"OF10_FLOW_REMOVED", g10_flow_removed, OF_VERSION_1_0},
+    {"OF10_PORT_STATUS", g10_port_status, OF_VERSION_1_0},
+    {"OF10_STATS_DESC_REQUEST", g10_stats_desc_request, OF_VERSION_1_0},
+    {"OF10_STATS_FLOW_REQUEST", g10_stats_flow_request, OF_VERSION_1_0},
+    {"OF10_STATS_FLOW_REPLY", g10_stats_flow_reply, OF_VERSION_1_0},
+    {"OF10_BARRIER_REQUEST", g10_barrier_request, OF_VERSION_1_0},
 };
 
 static void print_hex(const char *name, const struct obuf *b)
@@ -552,11 +779,12 @@ int main(int argc, char *argv[])
             continue;
         }
         memset(&msg, 0, sizeof msg);
-        msg.version = OF_VERSION_1_3;
+        uint8_t version = goldens[i].version;
+        msg.version = version;
         goldens[i].build(&msg);
         struct obuf b;
         obuf_init(&b);
-        ofperr e = of_encode(OF_VERSION_1_3, &msg, &b);
+        ofperr e = of_encode(version, &msg, &b);
         if (e) {
             fprintf(stderr, "golden_gen: %s: encode failed: %s\n", goldens[i].name,
                     ofperr_name(e));
@@ -574,6 +802,16 @@ int main(int argc, char *argv[])
         of_encode_error_reply(OF_VERSION_1_3, OFPERR_BAD_TYPE, barrier_request_61,
                               sizeof barrier_request_61, &b);
         print_hex("ERROR_REPLY", &b);
+        obuf_free(&b);
+    }
+    /* The same for a 1.0 peer: 1.3's BAD_MATCH has no 1.0 type. */
+    if (!only || !strcmp(only, "OF10_ERROR_REPLY")) {
+        static const uint8_t barrier10_61[] = {0x01, 0x12, 0x00, 0x08, 0x00, 0x00, 0x00, 0x61};
+        struct obuf b;
+        obuf_init(&b);
+        of_encode_error_reply(OF_VERSION_1_0, OFPERR_MATCH_BAD_PREREQ, barrier10_61,
+                              sizeof barrier10_61, &b);
+        print_hex("OF10_ERROR_REPLY", &b);
         obuf_free(&b);
     }
     return status;
