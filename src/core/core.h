@@ -133,7 +133,8 @@ struct sw_batch_error {
 enum sw_batch_status {
     SW_BATCH_OK,           /* barrier reply in, no errors */
     SW_BATCH_ERRORS,       /* barrier reply in, some messages were refused */
-    SW_BATCH_DISCONNECTED, /* the switch went away before the barrier reply */
+    SW_BATCH_DISCONNECTED, /* the switch went away before the barrier reply
+                              (or was dropped for not answering it in time) */
     SW_BATCH_REFUSED,      /* never sent: encode error or output queue full */
 };
 

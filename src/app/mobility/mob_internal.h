@@ -189,7 +189,8 @@ void mob_arp_send_probe(struct mob_app *m, struct mf_switch *sw, uint32_t port,
 void mob_arp_ask_gateways(struct mob_app *m, struct mf_switch *sw, unsigned site);
 void mob_arp_tell_home_gateway(struct mob_app *m, struct mf_switch *sw, uint32_t port,
                                const struct mob_binding *b);
-/* Handles an ARP Packet-In; false if the app has no interest in it. */
+/* Handles an ARP Packet-In: gateway replies, probe replies, gratuitous ARPs
+ * (a move), nodes seen at home, and the requests the controller answers. */
 void mob_arp_packet_in(struct mob_app *m, struct mf_switch *sw, unsigned site, uint32_t in_port,
                        const struct pkt_info *pkt);
 
