@@ -46,7 +46,7 @@ SAN_D_OBJS   := $(D_SRCS:%.c=$(SAN)/obj/%.o)
 SAN_UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(SAN)/tests/%)
 
 .PHONY: all check check-unit check-sanitize-unit demo fuzz fuzz-build clean tests bench \
-        bench-disruption
+        bench-disruption bench-plots
 all: $(B)/bin/matflowd $(B)/bin/matflowctl
 
 $(B)/libmatflow.a: $(LIB_OBJS)
@@ -119,6 +119,10 @@ bench: all $(B)/bin/matflow-bench
 # Data-path disruption on the real testbed, with delays on the OpenFlow channel.
 bench-disruption: all $(B)/tests/ofrelay
 	./scripts/bench-disruption.sh
+
+# PNG plots of the benchmark JSON in build/bench (gnuplot).
+bench-plots:
+	./scripts/bench-plots.sh
 
 clean:
 	rm -rf $(B) $(SAN)

@@ -8,7 +8,7 @@ PKGS="make gcc clang libclang-rt-14-dev pkg-config
 libevent-dev uthash-dev libyaml-dev libjansson-dev libsqlite3-dev libssl-dev
 libcmocka-dev openvswitch-switch openvswitch-common iproute2 ethtool tshark
 python3 procps ca-certificates iputils-ping
-qemu-system-x86 cpio tcpdump"
+qemu-system-x86 cpio tcpdump gnuplot-nox"
 
 missing=""
 for p in $PKGS; do
