@@ -25,7 +25,7 @@ SAN := build-san
 SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 
 # The library: every layer below the daemon and the CLI.
-LIB_DIRS := src/util src/ofp src/pkt src/core src/app src/app/mobility
+LIB_DIRS := src/util src/ofp src/pkt src/core src/app src/app/mobility src/app/l2learn
 LIB_SRCS := $(foreach d,$(LIB_DIRS),$(wildcard $(d)/*.c))
 LIB_OBJS := $(LIB_SRCS:%.c=$(B)/obj/%.o)
 D_SRCS   := $(wildcard src/daemon/*.c)

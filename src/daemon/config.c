@@ -68,6 +68,32 @@ bool config_parse_seconds(const char *s, double *out)
     return true;
 }
 
+bool config_parse_app(const char *s, enum config_app *out)
+{
+    if (!strcmp(s, "none")) {
+        *out = CONFIG_APP_NONE;
+    } else if (!strcmp(s, "learning")) {
+        *out = CONFIG_APP_LEARNING;
+    } else {
+        return false;
+    }
+    return true;
+}
+
+bool config_check_app(const struct config *c, const char *where)
+{
+    /* Both would own table 0 and every Packet-In; running them together is
+     * a later step, so refuse rather than guess. */
+    if (c->app == CONFIG_APP_LEARNING && c->mob && c->mob->n_sites > 0) {
+        fprintf(stderr,
+                "%s: application 'learning' cannot run together with sites (the mobility "
+                "application) yet: remove controller.application or the sites\n",
+                where);
+        return false;
+    }
+    return true;
+}
+
 static bool parse_uint(const char *s, unsigned long long max, unsigned long long *out)
 {
     char *end;
@@ -159,6 +185,10 @@ static void load_controller_key(struct loader *l, const char *key, yaml_node_t *
     } else if (!strcmp(key, "log_level")) {
         if (!log_level_parse(s, &c->log_level)) {
             error_at(l, v, "log_level must be debug, info, warn or error, not '%s'", s);
+        }
+    } else if (!strcmp(key, "application")) {
+        if (!config_parse_app(s, &c->app)) {
+            error_at(l, v, "application must be none or learning, not '%s'", s);
         }
     } else if (!strcmp(key, "echo_interval")) {
         if (!config_parse_seconds(s, &c->core.echo_interval_s)) {
@@ -259,6 +289,9 @@ bool config_load(struct config *c, const char *path)
     }
     if (l.errors == 0) {
         l.errors += mob_config_validate(c->mob, path);
+    }
+    if (l.errors == 0 && !config_check_app(c, path)) {
+        l.errors++;
     }
     yaml_document_delete(&doc);
     yaml_parser_delete(&parser);

@@ -15,6 +15,13 @@
 #define MATFLOW_DEFAULT_LISTEN "tcp:0.0.0.0:6653"
 #define MATFLOW_DEFAULT_DB "/var/lib/matflow/state.db"
 
+/* The forwarding application (controller.application, --app). The mobility
+ * application runs whenever sites are configured, whatever this says. */
+enum config_app {
+    CONFIG_APP_NONE,     /* the switches forward by themselves (NORMAL) */
+    CONFIG_APP_LEARNING, /* L2 learning, for switches without NORMAL */
+};
+
 struct config {
     char *listen[CONFIG_MAX_LISTEN];
     unsigned n_listen;
@@ -23,6 +30,7 @@ struct config {
     struct mob_config *mob; /* sites and static mobile nodes */
     enum log_level log_level;
     struct core_options core;
+    enum config_app app;
 };
 
 void config_init(struct config *c);
@@ -35,6 +43,12 @@ void config_set_api(struct config *c, const char *path);
 /* Reads a YAML file into c. On failure returns false and prints every
  * error as "FILE:LINE:COLUMN: reason" to stderr; c may be partly set. */
 bool config_load(struct config *c, const char *path);
+
+/* Parses "none" or "learning"; false if neither. */
+bool config_parse_app(const char *s, enum config_app *out);
+/* Settings that cannot go together; prints why to stderr (prefixed with
+ * `where`) and returns false. */
+bool config_check_app(const struct config *c, const char *where);
 
 /* Parses a positive number of seconds ("5", "0.3"); false if not one. */
 bool config_parse_seconds(const char *s, double *out);

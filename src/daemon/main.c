@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/resource.h>
 
+#include "app/l2learn/l2learn.h"
 #include "app/mobility/mob_store.h"
 #include "app/mobility/mobility.h"
 #include "core/core.h"
@@ -28,6 +29,9 @@ static void usage(FILE *f)
             "  --api PATH                control socket for matflowctl (absolute)\n"
             "                            (default %s)\n"
             "  --config FILE             YAML configuration (see docs/CONFIG.md)\n"
+            "  --app none|learning       forwarding application: none (the switches\n"
+            "                            use NORMAL; default) or learning (L2 learning\n"
+            "                            for switches without NORMAL; not with sites)\n"
             "  --database PATH           bindings store, SQLite (default %s)\n"
             "  --check-config FILE       validate FILE, print every error, and exit\n"
             "  --log-level LEVEL         debug, info, warn or error (default info)\n"
@@ -40,7 +44,7 @@ static void usage(FILE *f)
 }
 
 enum { OPT_LISTEN = 256, OPT_API, OPT_DB, OPT_CONFIG, OPT_CHECK, OPT_LOG, OPT_ECHO, OPT_MISSES,
-       OPT_HANDSHAKE, OPT_HELP, OPT_VERSION };
+       OPT_HANDSHAKE, OPT_APP, OPT_HELP, OPT_VERSION };
 
 static const struct option options[] = {
     {"listen", required_argument, NULL, OPT_LISTEN},
@@ -52,6 +56,7 @@ static const struct option options[] = {
     {"echo-interval", required_argument, NULL, OPT_ECHO},
     {"echo-misses", required_argument, NULL, OPT_MISSES},
     {"handshake-timeout", required_argument, NULL, OPT_HANDSHAKE},
+    {"app", required_argument, NULL, OPT_APP},
     {"help", no_argument, NULL, OPT_HELP},
     {"version", no_argument, NULL, OPT_VERSION},
     {NULL, 0, NULL, 0},
@@ -135,6 +140,11 @@ static int parse_args(int argc, char **argv, struct config *c)
             c->core.echo_misses = (unsigned)v;
             break;
         }
+        case OPT_APP:
+            if (!config_parse_app(optarg, &c->app)) {
+                return bad_arg("--app", optarg, "expected none or learning");
+            }
+            break;
         case OPT_HELP:
             usage(stdout);
             return 0;
@@ -149,6 +159,9 @@ static int parse_args(int argc, char **argv, struct config *c)
     if (optind < argc) {
         fprintf(stderr, "matflowd: unexpected argument '%s'\n", argv[optind]);
         usage(stderr);
+        return 2;
+    }
+    if (!config_check_app(c, "matflowd")) {
         return 2;
     }
     if (c->n_listen == 0) {
@@ -218,6 +231,18 @@ int main(int argc, char **argv)
             rc = 1;
         }
     }
+    struct l2learn *learning = NULL;
+    if (rc == 0 && cfg.app == CONFIG_APP_LEARNING) {
+        struct l2learn_options lo;
+        l2learn_options_default(&lo);
+        learning = l2learn_create(&lo);
+        if (learning) {
+            LOG_INF("main", "forwarding application: learning (table %u)", (unsigned)lo.table_id);
+            core_add_app(core, l2learn_as_app(learning));
+        } else {
+            rc = 1;
+        }
+    }
     struct api_server *api = rc == 0 ? api_start(base, core, mob, cfg.api_path) : NULL;
     if (rc == 0 && !api) {
         rc = 1;
@@ -238,6 +263,7 @@ int main(int argc, char **argv)
     api_stop(api);
     core_destroy(core); /* completes pending batches before the app goes */
     mobility_destroy(mob);
+    l2learn_destroy(learning);
     mob_store_close(store);
     event_base_free(base);
     config_free(&cfg);
