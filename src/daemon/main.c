@@ -211,6 +211,14 @@ int main(int argc, char **argv)
         fprintf(stderr, "matflowd: cannot start the event loop\n");
         return 1;
     }
+    /* Signals are caught from here on: a SIGTERM that arrives while we set
+     * up (a supervisor stopping us early) still ends the loop cleanly. */
+    struct event *term = evsignal_new(base, SIGTERM, on_signal, base);
+    struct event *intr = evsignal_new(base, SIGINT, on_signal, base);
+    struct event *hup = evsignal_new(base, SIGHUP, on_hup, base);
+    event_add(term, NULL);
+    event_add(intr, NULL);
+    event_add(hup, NULL);
     rc = 0;
     for (unsigned i = 0; i < cfg.n_listen && rc == 0; i++) {
         char err[256];
@@ -248,18 +256,12 @@ int main(int argc, char **argv)
         rc = 1;
     }
     if (rc == 0) {
-        struct event *term = evsignal_new(base, SIGTERM, on_signal, base);
-        struct event *intr = evsignal_new(base, SIGINT, on_signal, base);
-        struct event *hup = evsignal_new(base, SIGHUP, on_hup, base);
-        event_add(term, NULL);
-        event_add(intr, NULL);
-        event_add(hup, NULL);
         LOG_INF("main", "matflowd %s running", MATFLOW_VERSION);
         event_base_dispatch(base);
-        event_free(term);
-        event_free(intr);
-        event_free(hup);
     }
+    event_free(term);
+    event_free(intr);
+    event_free(hup);
     api_stop(api);
     core_destroy(core); /* completes pending batches before the app goes */
     mobility_destroy(mob);
