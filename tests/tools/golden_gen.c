@@ -15,44 +15,12 @@
 #include <string.h>
 
 #include "ofp/ofp_codec.h"
+#include "unit/field_values.h"
 
-static struct eth_addr mac(uint8_t a, uint8_t b, uint8_t c, uint8_t d, uint8_t e, uint8_t f)
-{
-    struct eth_addr m = {{a, b, c, d, e, f}};
-    return m;
-}
 
-static union of_field_value vu16(uint16_t x)
-{
-    union of_field_value v;
-    memset(&v, 0, sizeof v);
-    v.u16 = x;
-    return v;
-}
 
-static union of_field_value vu8(uint8_t x)
-{
-    union of_field_value v;
-    memset(&v, 0, sizeof v);
-    v.u8 = x;
-    return v;
-}
 
-static union of_field_value vu32(uint32_t x)
-{
-    union of_field_value v;
-    memset(&v, 0, sizeof v);
-    v.u32 = x;
-    return v;
-}
 
-static union of_field_value vmac(struct eth_addr a)
-{
-    union of_field_value v;
-    memset(&v, 0, sizeof v);
-    v.mac = a;
-    return v;
-}
 
 /* ARP request 52:54:00:00:00:01 (10.0.0.1) asking for 10.0.0.2. */
 static const uint8_t arp_request[42] = {
@@ -235,7 +203,7 @@ static void g_packet_out(struct of_msg *m)
     struct of_packet_out *po = &m->u.packet_out;
     po->buffer_id = OFP_NO_BUFFER;
     po->in_port = OFPP_CONTROLLER;
-    of_actions_set_field(&po->actions, OFF_ETH_DST, vmac(mac(0x52, 0x54, 0, 0, 0, 2)));
+    of_actions_set_field(&po->actions, OFF_ETH_DST, v_mac(mac(0x52, 0x54, 0, 0, 0, 2)));
     of_actions_output(&po->actions, 1, 0);
     po->data = arp_request;
     po->data_len = sizeof arp_request;
@@ -274,12 +242,12 @@ static void g_flow_mod_ipv4(struct of_msg *m)
     of_match_init(mt);
     of_match_set_in_port(mt, 1);
     of_match_set_metadata(mt, 0x10, 0xf0);
-    of_match_set_masked(mt, OFF_ETH_DST, vmac(mac(0x52, 0x54, 0, 0, 0, 0)),
-                        vmac(mac(0xff, 0xff, 0xff, 0, 0, 0)));
+    of_match_set_masked(mt, OFF_ETH_DST, v_mac(mac(0x52, 0x54, 0, 0, 0, 0)),
+                        v_mac(mac(0xff, 0xff, 0xff, 0, 0, 0)));
     of_match_set_eth_src(mt, mac(0x52, 0x54, 0, 0, 0, 1));
     of_match_set_eth_type(mt, 0x0800);
-    of_match_set(mt, OFF_VLAN_VID, vu16(OFPVID_PRESENT | 10));
-    of_match_set(mt, OFF_IP_PROTO, vu8(6));
+    of_match_set(mt, OFF_VLAN_VID, v_u16(OFPVID_PRESENT | 10));
+    of_match_set(mt, OFF_IP_PROTO, v_u8(6));
     of_match_set_ipv4_src(mt, 0x0a000000, 0xffffff00);
     of_match_set_ipv4_dst(mt, 0x0a010203, 0xffffffff);
     struct of_instructions *in = &fm->insts;
@@ -287,7 +255,7 @@ static void g_flow_mod_ipv4(struct of_msg *m)
     in->present = OFIB_APPLY_ACTIONS | OFIB_CLEAR_ACTIONS | OFIB_WRITE_ACTIONS |
                   OFIB_WRITE_METADATA | OFIB_GOTO_TABLE;
     of_actions_pop_vlan(&in->apply);
-    of_actions_set_field(&in->apply, OFF_ETH_SRC, vmac(mac(0x52, 0x54, 0, 0, 0, 9)));
+    of_actions_set_field(&in->apply, OFF_ETH_SRC, v_mac(mac(0x52, 0x54, 0, 0, 0, 9)));
     of_actions_output(&in->apply, 2, 0);
     of_actions_output(&in->write, 3, 0);
     in->metadata = 0x1;
@@ -310,17 +278,17 @@ static void g_flow_mod_arp(struct of_msg *m)
     struct of_match *mt = &fm->match;
     of_match_init(mt);
     of_match_set_eth_type(mt, 0x0806);
-    of_match_set(mt, OFF_ARP_OP, vu16(1));
-    of_match_set_masked(mt, OFF_ARP_SPA, vu32(0x0a000000), vu32(0xff000000));
-    of_match_set(mt, OFF_ARP_TPA, vu32(0x0a000002));
-    of_match_set(mt, OFF_ARP_SHA, vmac(mac(0x52, 0x54, 0, 0, 0, 1)));
-    of_match_set_masked(mt, OFF_ARP_THA, vmac(mac(0x52, 0x54, 0, 0, 0, 0)),
-                        vmac(mac(0xff, 0xff, 0xff, 0, 0, 0)));
+    of_match_set(mt, OFF_ARP_OP, v_u16(1));
+    of_match_set_masked(mt, OFF_ARP_SPA, v_u32(0x0a000000), v_u32(0xff000000));
+    of_match_set(mt, OFF_ARP_TPA, v_u32(0x0a000002));
+    of_match_set(mt, OFF_ARP_SHA, v_mac(mac(0x52, 0x54, 0, 0, 0, 1)));
+    of_match_set_masked(mt, OFF_ARP_THA, v_mac(mac(0x52, 0x54, 0, 0, 0, 0)),
+                        v_mac(mac(0xff, 0xff, 0xff, 0, 0, 0)));
     struct of_instructions *in = &fm->insts;
     memset(in, 0, sizeof *in);
     in->present = OFIB_APPLY_ACTIONS;
     of_actions_push_vlan(&in->apply, 0x8100);
-    of_actions_set_field(&in->apply, OFF_VLAN_VID, vu16(OFPVID_PRESENT | 100));
+    of_actions_set_field(&in->apply, OFF_VLAN_VID, v_u16(OFPVID_PRESENT | 100));
     of_actions_output(&in->apply, OFPP_NORMAL, 0);
     of_actions_output(&in->apply, OFPP_CONTROLLER, OFPCML_NO_BUFFER);
 }
@@ -338,7 +306,7 @@ static void g_flow_mod_delete(struct of_msg *m)
     fm->out_port = 2;
     fm->out_group = OFPG_ANY;
     of_match_init(&fm->match);
-    of_match_set_masked(&fm->match, OFF_VLAN_VID, vu16(OFPVID_PRESENT), vu16(OFPVID_PRESENT));
+    of_match_set_masked(&fm->match, OFF_VLAN_VID, v_u16(OFPVID_PRESENT), v_u16(OFPVID_PRESENT));
     memset(&fm->insts, 0, sizeof fm->insts);
 }
 
@@ -556,7 +524,7 @@ static void g10_packet_out(struct of_msg *m)
     m->u.packet_out.buffer_id = OFP_NO_BUFFER;
     m->u.packet_out.in_port = OFPP_CONTROLLER;
     of_actions_set_field(&m->u.packet_out.actions, OFF_ETH_DST,
-                         vmac(mac(0x52, 0x54, 0x00, 0x00, 0x00, 0x02)));
+                         v_mac(mac(0x52, 0x54, 0x00, 0x00, 0x00, 0x02)));
     of_actions_output(&m->u.packet_out.actions, 1, 0);
     m->u.packet_out.data = arp_request;
     m->u.packet_out.data_len = sizeof arp_request;
@@ -573,17 +541,17 @@ static void g10_flow_mod_ipv4(struct of_msg *m)
     fm->priority = 100;
     fm->flags = OFPFF_SEND_FLOW_REM;
     of_match_set_in_port(&fm->match, 1);
-    of_match_set(&fm->match, OFF_VLAN_VID, vu16(OFPVID_PRESENT | 10));
+    of_match_set(&fm->match, OFF_VLAN_VID, v_u16(OFPVID_PRESENT | 10));
     of_match_set_eth_src(&fm->match, mac(0x52, 0x54, 0x00, 0x00, 0x00, 0x01));
     of_match_set_eth_dst(&fm->match, mac(0x52, 0x54, 0x00, 0x00, 0x00, 0x02));
     of_match_set_eth_type(&fm->match, 0x0800);
-    of_match_set(&fm->match, OFF_IP_PROTO, vu8(6));
+    of_match_set(&fm->match, OFF_IP_PROTO, v_u8(6));
     of_match_set_ipv4_src(&fm->match, 0x0a000000, 0xffffff00);
     of_match_set_ipv4_dst(&fm->match, 0x0a010203, 0xffffffff);
     fm->insts.present = OFIB_APPLY_ACTIONS;
     of_actions_pop_vlan(&fm->insts.apply);
-    of_actions_set_field(&fm->insts.apply, OFF_ETH_SRC, vmac(mac(0x52, 0x54, 0, 0, 0, 0x09)));
-    of_actions_set_field(&fm->insts.apply, OFF_IPV4_DST, vu32(0x0a090909));
+    of_actions_set_field(&fm->insts.apply, OFF_ETH_SRC, v_mac(mac(0x52, 0x54, 0, 0, 0, 0x09)));
+    of_actions_set_field(&fm->insts.apply, OFF_IPV4_DST, v_u32(0x0a090909));
     of_actions_output(&fm->insts.apply, 2, 0);
 }
 
@@ -595,14 +563,14 @@ static void g10_flow_mod_arp(struct of_msg *m)
     of_flow_mod_init(fm, OFPFC_ADD);
     fm->priority = 200;
     fm->hard_timeout = 300;
-    of_match_set(&fm->match, OFF_VLAN_VID, vu16(0)); /* untagged */
+    of_match_set(&fm->match, OFF_VLAN_VID, v_u16(0)); /* untagged */
     of_match_set_eth_type(&fm->match, 0x0806);
-    of_match_set(&fm->match, OFF_ARP_OP, vu16(1));
-    of_match_set_masked(&fm->match, OFF_ARP_SPA, vu32(0x0a000000), vu32(0xff000000));
-    of_match_set(&fm->match, OFF_ARP_TPA, vu32(0x0a000002));
+    of_match_set(&fm->match, OFF_ARP_OP, v_u16(1));
+    of_match_set_masked(&fm->match, OFF_ARP_SPA, v_u32(0x0a000000), v_u32(0xff000000));
+    of_match_set(&fm->match, OFF_ARP_TPA, v_u32(0x0a000002));
     fm->insts.present = OFIB_APPLY_ACTIONS;
     of_actions_push_vlan(&fm->insts.apply, 0x8100);
-    of_actions_set_field(&fm->insts.apply, OFF_VLAN_VID, vu16(OFPVID_PRESENT | 100));
+    of_actions_set_field(&fm->insts.apply, OFF_VLAN_VID, v_u16(OFPVID_PRESENT | 100));
     of_actions_output(&fm->insts.apply, OFPP_NORMAL, 0);
     of_actions_output(&fm->insts.apply, OFPP_CONTROLLER, 0xffff);
 }

@@ -18,6 +18,7 @@
 #include <cmocka.h>
 
 #include "ofp/ofp_codec.h"
+#include "unit/field_values.h"
 
 /* ---- helpers ------------------------------------------------------------ */
 
@@ -55,56 +56,12 @@ static const uint8_t kind_wire_type[OF_N_KINDS] = {
     [OF_ROLE_REPLY] = 25,
 };
 
-static uint16_t rd16(const uint8_t *p)
-{
-    return (uint16_t)(p[0] << 8 | p[1]);
-}
 
-static struct eth_addr mac(uint8_t a, uint8_t b, uint8_t c, uint8_t d, uint8_t e, uint8_t f)
-{
-    struct eth_addr m = {{a, b, c, d, e, f}};
-    return m;
-}
 
-static union of_field_value v_u8(uint8_t x)
-{
-    union of_field_value v;
-    memset(&v, 0, sizeof v);
-    v.u8 = x;
-    return v;
-}
 
-static union of_field_value v_u16(uint16_t x)
-{
-    union of_field_value v;
-    memset(&v, 0, sizeof v);
-    v.u16 = x;
-    return v;
-}
 
-static union of_field_value v_u32(uint32_t x)
-{
-    union of_field_value v;
-    memset(&v, 0, sizeof v);
-    v.u32 = x;
-    return v;
-}
 
-static union of_field_value v_u64(uint64_t x)
-{
-    union of_field_value v;
-    memset(&v, 0, sizeof v);
-    v.u64 = x;
-    return v;
-}
 
-static union of_field_value v_mac(struct eth_addr m)
-{
-    union of_field_value v;
-    memset(&v, 0, sizeof v);
-    v.mac = m;
-    return v;
-}
 
 static void assert_value_equal(enum of_field f, const union of_field_value *a,
                                const union of_field_value *b)
