@@ -117,8 +117,12 @@ bench: all $(B)/bin/matflow-bench
 	./scripts/bench.sh
 
 # Data-path disruption on the real testbed, with delays on the OpenFlow channel.
-bench-disruption: all $(B)/tests/ofrelay
+# Then the same moves with delays between the sites (delaying forwarders on
+# the uplinks) and one real QEMU live migration.
+bench-disruption: all $(B)/tests/ofrelay $(B)/tests/pktdelay
 	./scripts/bench-disruption.sh
+	BENCH_WAN=1 ./scripts/bench-disruption.sh
+	./scripts/bench-qemu.sh
 
 # PNG plots of the benchmark JSON in build/bench (gnuplot).
 bench-plots:

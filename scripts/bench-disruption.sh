@@ -29,6 +29,14 @@
 # the ARP probe round trip (Packet-Out of matflowd's probe to the MN's port
 # -> the MN's reply as a Packet-In).
 #
+# Between sites: with BENCH_WAN=1 (`make bench-disruption` runs that as a
+# second pass, in its own testbed, into BENCH_OUT/wan) each site's uplink to
+# the legacy router passes a delaying forwarder (build/tests/pktdelay, the
+# stand-in for a wide-area link: no netem here), and the moves are made for
+# each one-way delay W between two sites in BENCH_WAN_DELAYS ("0 10 50"),
+# with M = 0 and D = 0. W = 0 is that testbed's own baseline (the
+# forwarders' hop, no delay).
+#
 # Variables: BENCH_MOVES (21), BENCH_DELAYS ("0 10 50", ms one way),
 # BENCH_BINDINGS ("0 1000", ascending), BENCH_OUT (build/bench/disruption).
 # Output: BENCH_OUT/disruption.json (every move and the summary) and
@@ -48,6 +56,16 @@ MOVES=${BENCH_MOVES:-21}
 DELAYS=${BENCH_DELAYS:-0 10 50}
 BINDINGS=${BENCH_BINDINGS:-0 1000}
 OUT=${BENCH_OUT:-$ROOT/build/bench/disruption}
+WANS=none
+if [ "${BENCH_WAN:-0}" = 1 ]; then
+    WANS=${BENCH_WAN_DELAYS:-0 10 50}
+    DELAYS=0 BINDINGS=0
+    OUT=${BENCH_OUT:-$ROOT/build/bench/disruption}/wan
+    # shellcheck disable=SC2034  # read by topo_up: the forwarders on the uplinks
+    TOPO_WAN_DELAY_MS=0
+    [ -x "$ROOT/build/tests/pktdelay" ] ||
+        { echo "bench-disruption: no build/tests/pktdelay (make build/tests/pktdelay)" >&2; exit 1; }
+fi
 RELAY=$ROOT/build/tests/ofrelay
 PY=/usr/bin/python3
 MATFLOWD=${MATFLOWD:-$ROOT/build/bin/matflowd} # not the sanitizer build: timings
@@ -131,10 +149,16 @@ for m in $BINDINGS; do
         echo "  s$s: $(tb_ofctl dump-flows "$(br_mgmt $s)" | grep -c cookie=) flows"
     done | tr '\n' ' ' | sed 's/^/  /'; echo
     for d in $DELAYS; do
+      for w in $WANS; do
         echo "$d" > "$TB_RUN/delay"
         kill -HUP "$RELAY_PID"
+        if [ "$w" = none ]; then
+            say "M=$m D=${d}ms: $MOVES moves"
+        else
+            topo_wan_delay "$w"
+            say "M=$m D=${d}ms, ${w} ms between sites: $MOVES moves"
+        fi
         sleep 0.5
-        say "M=$m D=${d}ms: $MOVES moves"
         i=0
         while [ "$i" -lt "$MOVES" ]; do
             i=$((i + 1)); k=$((k + 1))
@@ -145,9 +169,10 @@ for m in $BINDINGS; do
             topo_rarp_wait "$log" 5 3 || tb_log "move $k: not all RARPs sent"
             tb_stop "rarp-mn-$k" TERM 1
             tb_matflowctl events --json > "$OUT/events-$k.json"
-            echo "$k $m $d $mn_site $TOPO_MOVE_T0 $TOPO_MOVE_T1 $(topo_rarp_time "$log")" >> "$OUT/moves.txt"
+            echo "$k $m $d $mn_site $TOPO_MOVE_T0 $TOPO_MOVE_T1 $(topo_rarp_time "$log") $w" >> "$OUT/moves.txt"
             sleep 0.3
         done
+      done
     done
     # The floor for this M: flow-mods per switch per update from the trace.
     fm=$("$PY" - "$TB_RUN/trace.txt" "$OUT/moves.txt" "$m" <<'EOF'
@@ -235,8 +260,9 @@ moves = []
 lines = [l.split() for l in open(os.path.join(out, "moves.txt"))]
 for j, x in enumerate(lines):
     k, m, d, site, t0, t1, rarp = int(x[0]), int(x[1]), float(x[2]), x[3], float(x[4]), float(x[5]), float(x[6])
-    mv = {"move": k, "bindings": m, "delay_ms": d, "to": site, "move_start": t0,
-          "move_end": t1, "rarp": rarp}
+    wan = float(x[7]) if len(x) > 7 and x[7] != "none" else None
+    mv = {"move": k, "bindings": m, "delay_ms": d, "wan_delay_ms": wan, "to": site,
+          "move_start": t0, "move_end": t1, "rarp": rarp}
     for name, recs in arr.items():
         mv[name] = report(recs, t0, t1, rarp)
     ev = json.load(open(os.path.join(out, "events-%d.json" % k)))
@@ -275,10 +301,12 @@ def stats(v):
             "p99": round(pct(v, .99), 2), "max": round(max(v), 2)}
 
 summary = []
-keys = sorted({(mv["bindings"], mv["delay_ms"]) for mv in moves})
-for m, d in keys:
-    ms = [mv for mv in moves if mv["bindings"] == m and mv["delay_ms"] == d]
-    row = {"bindings": m, "delay_ms": d, "moves": len(ms)}
+keys = sorted({(mv["bindings"], mv["delay_ms"], mv["wan_delay_ms"] if mv["wan_delay_ms"] is not None else -1)
+               for mv in moves})
+for m, d, w in keys:
+    w = None if w < 0 else w
+    ms = [mv for mv in moves if mv["bindings"] == m and mv["delay_ms"] == d and mv["wan_delay_ms"] == w]
+    row = {"bindings": m, "delay_ms": d, "wan_delay_ms": w, "moves": len(ms)}
     for name in arr:
         row[name] = stats([mv[name]["disruption_ms"] if mv[name] else None for mv in ms])
         row[name + "_max_gap"] = stats([mv[name]["max_gap_ms"] if mv[name] else None for mv in ms])
@@ -306,10 +334,13 @@ def fmt(s):
 
 L = []
 L.append("Data-path disruption (first RARP -> first probe on the new path), ms; matflowd update (trigger -> complete), ms")
-L.append("%5s %5s %5s | %-31s | %-31s | %-31s | %s" % ("M", "D", "moves", "CN->MN p50 p90 p99 max", "MN->CN p50 p90 p99 max", "update p50 p90 p99 max", "RARP->PacketIn p50, flow-mods/switch p50"))
+if any(r["wan_delay_ms"] is not None for r in summary):
+    L.append("W: one-way delay between two sites (delaying forwarders on the uplinks), ms; D = 0, M = 0")
+wan = any(r["wan_delay_ms"] is not None for r in summary)
+L.append("%5s %5s %5s | %-31s | %-31s | %-31s | %s" % ("M", "W" if wan else "D", "moves", "CN->MN p50 p90 p99 max", "MN->CN p50 p90 p99 max", "update p50 p90 p99 max", "RARP->PacketIn p50, flow-mods/switch p50"))
 for r in summary:
     L.append("%5d %5g %5d | %s | %s | %s | %.2f, %s%s" % (
-        r["bindings"], r["delay_ms"], r["moves"], fmt(r["cn_to_mn"]), fmt(r["mn_to_cn"]),
+        r["bindings"], r["wan_delay_ms"] if wan else r["delay_ms"], r["moves"], fmt(r["cn_to_mn"]), fmt(r["mn_to_cn"]),
         fmt(r["update_complete"]), r["rarp_to_packet_in"]["p50"] if r["rarp_to_packet_in"] else float("nan"),
         r["flow_mods_per_switch"]["p50"] if r["flow_mods_per_switch"] else "-",
         "" if not (r["cn_to_mn_failed"] or r["mn_to_cn_failed"]) else

@@ -35,6 +35,7 @@
 # SIGTERM, no sanitizer report. The summary gives, per NIC model, the
 # network's share of the disruption: QEMU's downtime, the stream's longest
 # stall, and first RARP -> binding complete (events timeline).
+# QMOB_TIMELINE_OUT=DIR keeps each model's timeline (JSON) in DIR.
 # Needs root, qemu-system-x86, openvswitch-switch, ethtool, tcpdump, cpio,
 # iputils-ping. About 30 s here (two guest boots under TCG are most of it);
 # the budget is 90 s. Artifacts (TB_ARTIFACTS): logs, captures, flow dumps,
@@ -599,6 +600,8 @@ run_model() {
     tl=$TB_RUN/timeline-$nic.json
     qh timeline "$RJ" "$UJ" "${QM_STREAM_RESULT:-}" "$mig_t0" "$mig_t1" "$downtime" > "$tl" 2>&1
     echo "# $nic timeline (ms from the first RARP on $TAP2): $(cat "$tl")"
+    # For scripts/bench-qemu.sh: the timeline, kept beyond the run.
+    [ -z "${QMOB_TIMELINE_OUT:-}" ] || cp "$tl" "$QMOB_TIMELINE_OUT/timeline-$nic.json"
     SUMMARY="$SUMMARY
 # $nic: QEMU downtime $downtime ms | TCP longest stall $(jget "$tl" stall_ms) ms (from $(jget "$tl" stall_start_ms) to $(jget "$tl" stall_end_ms) ms around the first RARP) | first RARP -> binding complete $(jget "$tl" rarp_to_complete_ms) ms (the guest's answer to the ARP probe at $(jget "$tl" rarp_to_probe_reply_ms) ms) | $(jget "$OJ" after_rarp) packets for the guest lost at the old port after the first RARP (the last at $(jget "$OJ" last_ms) ms) | stream back $(jget "$tl" after_complete_ms) ms after complete | ${after:-?} bytes verified | $(jget "$RJ" rarps) RARPs, $(jget "$RJ" garps) GARPs, 1 update"
 

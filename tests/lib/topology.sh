@@ -41,6 +41,8 @@
 #   TOPO_NO_MATFLOWD=1   no controller (the bridges get no flows; see
 #                 topo_flows_normal for a plain L2 check of the wiring)
 #   TOPO_MATFLOWD_ARGS   extra arguments for matflowd (e.g. "--log-level debug")
+#   TOPO_WAN_DELAY_MS    one-way delay between any two sites: each site's
+#                 uplink to LR passes a delaying forwarder (build/tests/pktdelay)
 # Sets: TOPO_DB (the binding database), TB_API (the control socket), and the
 # testbed.sh variables (TB_RUN, TB_PREFIX, ...).
 
@@ -117,8 +119,12 @@ topo_up() {
     topo_lr_sysctl default
     for _tu_i in 1 2 3; do
         tb_bridge_add "${P}s$_tu_i" "$_tu_i"
-        tb_link_add lr "site$_tu_i" "${P}s$_tu_i" "${P}u$_tu_i" 1 "10.$_tu_i.0.1/24" \
-            "$(topo_gw_mac $_tu_i)"
+        if [ -n "${TOPO_WAN_DELAY_MS:-}" ]; then
+            topo_wan_link_add "$_tu_i"
+        else
+            tb_link_add lr "site$_tu_i" "${P}s$_tu_i" "${P}u$_tu_i" 1 "10.$_tu_i.0.1/24" \
+                "$(topo_gw_mac $_tu_i)"
+        fi
     done
     tb_netns_add "$(tb_nsname lcn)"
     tb_veth_ns lr legacy lcn eth0 "$(topo_gw_mac 4)" "$TOPO_LCN_MAC"
@@ -136,6 +142,36 @@ topo_up() {
         tb_host_add hcn "${P}s1" 2 10.1.0.20/24 10.1.0.1 "$TOPO_HCN_MAC"
     fi
     tb_save_env TOPO_DB TOPO_CONFIG
+}
+
+# topo_wan_link_add N: site N's uplink through a wide-area stand-in: the
+# bridge's port 1 is a veth into namespace wanN, where build/tests/pktdelay
+# forwards every frame to a second veth into LR, TOPO_WAN_DELAY_MS / 2 later
+# each way; two sites are TOPO_WAN_DELAY_MS apart (one way).
+topo_wan_link_add() {
+    _tw_ns=$(tb_nsname "wan$1")
+    tb_netns_add "$_tw_ns"
+    tb_link_add "wan$1" in "${P}s$1" "${P}u$1" 1
+    tb_veth_ns "wan$1" out lr "site$1" "" "$(topo_gw_mac "$1")"
+    tb_in lr ip addr add "10.$1.0.1/24" dev "site$1"
+    for _tw_if in in out; do
+        tb_in "wan$1" ethtool -K "$_tw_if" gro off gso off tso off >/dev/null 2>&1 || true
+    done
+    _tw_half=$(awk -v d="$TOPO_WAN_DELAY_MS" 'BEGIN { printf "%.3f", d / 2 }')
+    echo "$_tw_half" > "$TB_RUN/wan-delay"
+    tb_bg_in "wan$1" "pktdelay-wan$1" "$TB_ROOT/build/tests/pktdelay" in out "$_tw_half" \
+        "$TB_RUN/wan-delay"
+    tb_wait 5 tb__log_has "$TB_RUN/pktdelay-wan$1.log" "pktdelay:" 1 ||
+        tb_die "pktdelay on site $1's uplink did not start (see $TB_RUN/pktdelay-wan$1.log)"
+}
+
+# topo_wan_delay MS: change the one-way delay between sites (a testbed built
+# with TOPO_WAN_DELAY_MS); frames already on the way keep theirs.
+topo_wan_delay() {
+    awk -v d="$1" 'BEGIN { printf "%.3f\n", d / 2 }' > "$TB_RUN/wan-delay"
+    for _tw_i in 1 2 3; do
+        kill -HUP "$(tb_pid "pktdelay-wan$_tw_i")" || tb_die "pktdelay-wan$_tw_i is not running"
+    done
 }
 
 # topo_lr_sysctl IFACE|all|default

@@ -1,5 +1,6 @@
 /* mob_binding.c - the binding table (HoA -> MAC, home, placement, epoch),
  * indexed by MAC and by HoA, and its rows on disk. */
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -157,4 +158,18 @@ void mob_bindings_free(struct mob_app *m)
         HASH_DELETE(hh_mac, m->by_mac, b);
         free(b);
     }
+}
+
+size_t mob_binding_table_bytes(const struct mob_app *m)
+{
+    if (!m->by_hoa) {
+        return 0;
+    }
+    /* Each binding is one heap block (its usable size plus the allocator's
+     * header); each index adds its bucket array and table header. */
+    size_t n = HASH_CNT(hh_hoa, m->by_hoa);
+    size_t block = malloc_usable_size(m->by_hoa) + sizeof(size_t);
+    size_t index = sizeof(UT_hash_table) + m->by_hoa->hh_hoa.tbl->num_buckets * sizeof(UT_hash_bucket);
+    index += sizeof(UT_hash_table) + m->by_mac->hh_mac.tbl->num_buckets * sizeof(UT_hash_bucket);
+    return n * block + index;
 }

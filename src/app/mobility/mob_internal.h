@@ -93,22 +93,25 @@ struct mob_update {
     uint32_t old_moa, old_epoch;
 };
 
+/* One node. Kept small (sizeof is 160 bytes on x86-64): a controller may
+ * hold 100,000 of them, and the memory per binding is a published figure. */
 struct mob_binding {
+    UT_hash_handle hh_mac, hh_hoa;
+    struct mob_update *upd; /* in flight, or NULL */
+    double since;
     uint32_t id;
     uint32_t hoa;
-    struct eth_addr mac;
-    unsigned home;
-    enum mob_state state;
     /* The committed placement (what the switches have, sender side too). */
-    bool away;
-    unsigned site;
-    uint32_t port;
     uint32_t moa;
+    uint32_t port;
     uint32_t epoch;
-    double since;
-    struct mob_update *upd; /* in flight, or NULL */
-    UT_hash_handle hh_mac, hh_hoa;
+    uint16_t home; /* site indexes: MOB_MAX_SITES fits */
+    uint16_t site;
+    struct eth_addr mac;
+    uint8_t state; /* enum mob_state */
+    bool away;
 };
+_Static_assert(MOB_MAX_SITES <= UINT16_MAX, "site indexes are stored in 16 bits");
 
 struct mob_pool {
     uint32_t first, n;
@@ -156,6 +159,8 @@ struct mob_binding *mob_binding_add(struct mob_app *m, struct eth_addr mac, uint
 void mob_binding_placement(const struct mob_binding *b, struct mob_placement *p);
 bool mob_binding_persist(struct mob_app *m, const struct mob_binding *b);
 void mob_bindings_free(struct mob_app *m);
+/* What the table occupies on the heap: the bindings and both indexes. */
+size_t mob_binding_table_bytes(const struct mob_app *m);
 void mob_bindings_load(struct mob_app *m);
 int mob_site_index(const struct mob_app *m, uint64_t dpid);
 int mob_site_index_by_name(const struct mob_app *m, const char *name);

@@ -1,5 +1,6 @@
 /* mob_json.c - the mobility application as the API shows it: bindings,
  * sites, update timelines, counters. */
+#include <malloc.h>
 #include <stdio.h>
 
 #include "app/mobility/mob_internal.h"
@@ -125,5 +126,11 @@ json_t *mobility_json_counters(struct mob_app *m)
     for (unsigned i = 0; i < MOB_N_COUNTERS; i++) {
         json_object_set_new(o, names[i], json_integer((json_int_t)m->counters[i]));
     }
+    /* Gauges beside the counters: the memory figures of the benchmarks. */
+    json_object_set_new(o, "bindings", json_integer((json_int_t)HASH_CNT(hh_hoa, m->by_hoa)));
+    json_object_set_new(o, "binding_table_bytes",
+                        json_integer((json_int_t)mob_binding_table_bytes(m)));
+    struct mallinfo2 mi = mallinfo2();
+    json_object_set_new(o, "heap_in_use_bytes", json_integer((json_int_t)(mi.uordblks + mi.hblkhd)));
     return o;
 }
