@@ -202,6 +202,12 @@ EOF
         --probe-port 10 --probe-ip 10.1.0.10 > "$OUT/floor-probe-$m.json" || fail "floor probe"
 done
 
+# The data path's floor: how long after the barrier reply Open vSwitch's
+# datapath obeys a new rule, against the same CN -> MN probes (a drop rule
+# for the HoA on the CN's switch, then its removal).
+say "data-path floor: 20 rounds of block / unblock CN -> MN on s3"
+"$RELAY" dpfloor --switch "$(br_mgmt 3)" --dst 10.1.0.10 --rounds 20 --gap-ms 100 \
+    > "$OUT/dpfloor.json" || fail "data-path floor"
 sleep 1.2 # the last move's probes reach the arrival files
 topo_udp_stop probes cn mn
 tb_matflowctl stats --json > "$OUT/matflowd-stats.json" 2>/dev/null
@@ -326,7 +332,30 @@ for m in sorted({k[0] for k in keys}):
             f[name] = None
     floors[m] = f
 
-doc = {"moves": moves, "summary": summary, "floor": floors}
+# Data-path floor: per round, the last probe sent after "blocked" that still
+# arrived (the old rule's tail) and the first arrival after "unblocked".
+dp = None
+try:
+    rounds = json.load(open(os.path.join(out, "dpfloor.json")))["rounds"]
+except (FileNotFoundError, ValueError, KeyError):
+    rounds = []
+if rounds:
+    recs = arr["cn_to_mn"]
+    by_send = sorted(recs, key=lambda r: r[1])
+    sends = [r[1] for r in by_send]
+    block, unblock = [], []
+    for rd in rounds:
+        b, u = rd["blocked"], rd["unblocked"]
+        # only the first half of the blocked time: a probe sent just before
+        # "unblocked" may reach the switch after the rule is gone
+        late = [r[1] for r in by_send[bisect.bisect_left(sends, b):bisect.bisect_left(sends, (b + u) / 2)]]
+        block.append(max(0.0, (max(late) - b) * 1000) if late else 0.0)
+        after = [r[2] for r in by_send[bisect.bisect_left(sends, b + 0.05):] if r[2] >= u]
+        if after:
+            unblock.append((min(after) - u) * 1000)
+    dp = {"rounds": len(rounds), "block_lag_ms": stats(block), "unblock_to_first_probe_ms": stats(unblock)}
+
+doc = {"moves": moves, "summary": summary, "floor": floors, "datapath_floor": dp}
 json.dump(doc, open(os.path.join(out, "disruption.json"), "w"), indent=1)
 
 def fmt(s):
@@ -358,9 +387,14 @@ for m, f in floors.items():
         s = fp["probe_packet_in_ms"]
         L.append("  M=%d: ARP probe Packet-Out -> reply Packet-In: p50 %.3f p90 %.3f max %.3f (n %d)" % (
             m, s["p50"], s["p90"], s["max"], s["n"]))
+if dp and dp["unblock_to_first_probe_ms"]:
+    u, b = dp["unblock_to_first_probe_ms"], dp["block_lag_ms"]
+    L.append("  data path: barrier reply -> first probe through a rule removed: p50 %.1f p90 %.1f p99 %.1f max %.1f; "
+             "probes still passing a drop rule after its barrier: up to %.1f ms (p50 %.1f) (%d rounds, probes every 1 ms)" % (
+             u["p50"], u["p90"], u["p99"], u["max"], b["max"], b["p50"], dp["rounds"]))
 text = "\n".join(L)
 open(os.path.join(out, "disruption.txt"), "w").write(text + "\n")
 print(text)
 EOF
-rm -f "$OUT"/probes-*.bin
+[ "${BENCH_KEEP_PROBES:-0}" = 1 ] || rm -f "$OUT"/probes-*.bin
 say "results: $OUT/disruption.json, $OUT/disruption.txt"

@@ -38,7 +38,12 @@
  *   depends on: a Packet-Out of "who has A.B.C.D?" (sender 0.0.0.0) to port
  *   P of the first bridge, until the host's ARP reply comes back as a
  *   Packet-In (the connection asks for Packet-Ins with SET_CONFIG). JSON on
- *   stdout, times in ms. */
+ *   stdout, times in ms.
+ *
+ * ofrelay dpfloor --switch unix:PATH --dst A.B.C.D [--rounds R] [--gap-ms G]
+ *   The data path's floor: R times, a drop rule for IPv4 to A.B.C.D at the
+ *   top of table 0 + barrier, G ms, its removal + barrier, G ms; prints the
+ *   wall time of every barrier reply, to set against probe arrivals. */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
@@ -954,14 +959,108 @@ static int cmd_floor(int argc, char **argv)
     return 0;
 }
 
+/* The data path's own lag: how long after Open vSwitch answered the barrier
+ * its datapath obeys the new rule. R rounds of: a drop rule for IPv4 to
+ * --dst at the top of table 0 + barrier, G ms, its removal + barrier, G ms.
+ * Prints the wall time of each barrier reply (JSON); the caller compares
+ * them with the arrival times of probes it sends through the switch. */
+static int cmd_dpfloor(int argc, char **argv)
+{
+    const char *target = NULL;
+    int rounds = 20, gap_ms = 100;
+    uint32_t dst = 0;
+    for (int i = 0; i + 1 < argc; i += 2) {
+        const char *a = argv[i], *v = argv[i + 1];
+        struct in_addr ia;
+        if (!strcmp(a, "--switch")) {
+            target = v;
+        } else if (!strcmp(a, "--rounds")) {
+            rounds = atoi(v);
+        } else if (!strcmp(a, "--gap-ms")) {
+            gap_ms = atoi(v);
+        } else if (!strcmp(a, "--dst") && inet_pton(AF_INET, v, &ia) == 1) {
+            dst = ntohl(ia.s_addr);
+        } else {
+            fprintf(stderr, "ofrelay dpfloor: bad option %s %s\n", a, v);
+            return 2;
+        }
+    }
+    if (!target || !dst || rounds < 1 || rounds > 10000 || gap_ms < 1) {
+        fprintf(stderr, "ofrelay dpfloor: --switch unix:PATH --dst A.B.C.D [--rounds R] "
+                        "[--gap-ms G]\n");
+        return 2;
+    }
+    signal(SIGPIPE, SIG_IGN);
+    static struct ofconn conn;
+    if (ofconn_open(&conn, target)) {
+        return 1;
+    }
+    struct obuf msgs[2];
+    for (int pass = 0; pass < 2; pass++) {
+        struct of_msg m;
+        memset(&m, 0, sizeof m);
+        m.kind = OF_FLOW_MOD;
+        m.xid = (uint32_t)(20 + pass);
+        struct of_flow_mod *fm = &m.u.flow_mod;
+        of_flow_mod_init(fm, pass ? OFPFC_DELETE_STRICT : OFPFC_ADD);
+        fm->cookie = 0x4450464c4f4f5200ull; /* "DPFLOOR" */
+        fm->table_id = 0;
+        fm->priority = 65535;
+        of_match_init(&fm->match);
+        of_match_set_eth_type(&fm->match, 0x0800);
+        of_match_set_ipv4_dst(&fm->match, dst, 0xffffffffu);
+        obuf_init(&msgs[pass]);
+        if (encode(&m, &msgs[pass])) {
+            return 1;
+        }
+        put_simple(&msgs[pass], OF_BARRIER_REQUEST, (uint32_t)(30 + pass));
+    }
+    uint8_t tmp[2048];
+    printf("{\n  \"rounds\": [");
+    for (int r = 0; r < rounds; r++) {
+        double at[2];
+        for (int pass = 0; pass < 2; pass++) {
+            if (write_all(conn.fd, msgs[pass].data, msgs[pass].len)) {
+                return 1;
+            }
+            for (;;) {
+                ssize_t k = read_msg(&conn, 0xff, tmp, sizeof tmp, 5000);
+                if (k <= 0) {
+                    fprintf(stderr, "ofrelay dpfloor: no barrier reply from %s\n", target);
+                    return 1;
+                }
+                if (tmp[1] == 1 /* ERROR */) {
+                    fprintf(stderr, "ofrelay dpfloor: the switch refused the rule\n");
+                    return 1;
+                }
+                if (tmp[1] == 21 /* BARRIER_REPLY */) {
+                    break;
+                }
+            }
+            at[pass] = wall_now();
+            usleep((useconds_t)gap_ms * 1000);
+        }
+        printf("%s\n    {\"blocked\": %.6f, \"unblocked\": %.6f}", r ? "," : "", at[0], at[1]);
+        fflush(stdout);
+    }
+    printf("\n  ]\n}\n");
+    obuf_free(&msgs[0]);
+    obuf_free(&msgs[1]);
+    close(conn.fd);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
+    if (argc >= 2 && !strcmp(argv[1], "dpfloor")) {
+        return cmd_dpfloor(argc - 2, argv + 2);
+    }
     if (argc >= 2 && !strcmp(argv[1], "relay")) {
         return cmd_relay(argc - 2, argv + 2);
     }
     if (argc >= 2 && !strcmp(argv[1], "floor")) {
         return cmd_floor(argc - 2, argv + 2);
     }
-    fprintf(stderr, "usage: ofrelay relay|floor OPTIONS (see the top of tests/tools/ofrelay.c)\n");
+    fprintf(stderr, "usage: ofrelay relay|floor|dpfloor OPTIONS (see the top of tests/tools/ofrelay.c)\n");
     return 2;
 }
