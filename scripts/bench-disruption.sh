@@ -37,6 +37,11 @@
 # with M = 0 and D = 0. W = 0 is that testbed's own baseline (the
 # forwarders' hop, no delay).
 #
+# Pre-announced moves: for the smallest M, each delay is run a second time
+# with `matflowctl migrate 10.1.0.10 SITE` before every move (the MoA and the
+# receiving side ready before the node arrives); BENCH_ANNOUNCE=0 leaves
+# them out.
+#
 # Variables: BENCH_MOVES (21), BENCH_DELAYS ("0 10 50", ms one way),
 # BENCH_BINDINGS ("0 1000", ascending), BENCH_OUT (build/bench/disruption).
 # Output: BENCH_OUT/disruption.json (every move and the summary) and
@@ -57,7 +62,9 @@ DELAYS=${BENCH_DELAYS:-0 10 50}
 BINDINGS=${BENCH_BINDINGS:-0 1000}
 OUT=${BENCH_OUT:-$ROOT/build/bench/disruption}
 WANS=none
+ANNOUNCE=${BENCH_ANNOUNCE:-1}
 if [ "${BENCH_WAN:-0}" = 1 ]; then
+    ANNOUNCE=0
     WANS=${BENCH_WAN_DELAYS:-0 10 50}
     DELAYS=0 BINDINGS=0
     OUT=${BENCH_OUT:-$ROOT/build/bench/disruption}/wan
@@ -131,7 +138,13 @@ br_mgmt() { echo "unix:$TB_OVS/${TB_PREFIX}s$1.mgmt"; }
 installed=0
 mn_site=site1
 k=0
+first_m=
 for m in $BINDINGS; do
+    anns=0
+    if [ -z "$first_m" ]; then
+        first_m=$m
+        [ "$ANNOUNCE" = 1 ] && anns="0 1"
+    fi
     if [ "$m" -gt "$installed" ]; then
         say "M=$m: learning $max_m fake nodes at home, then moving them away"
         kill -USR1 "$RELAY_PID"
@@ -149,10 +162,13 @@ for m in $BINDINGS; do
         echo "  s$s: $(tb_ofctl dump-flows "$(br_mgmt $s)" | grep -c cookie=) flows"
     done | tr '\n' ' ' | sed 's/^/  /'; echo
     for d in $DELAYS; do
+     for ann in $anns; do
       for w in $WANS; do
         echo "$d" > "$TB_RUN/delay"
         kill -HUP "$RELAY_PID"
-        if [ "$w" = none ]; then
+        if [ "$ann" = 1 ]; then
+            say "M=$m D=${d}ms: $MOVES moves, each announced with matflowctl migrate"
+        elif [ "$w" = none ]; then
             say "M=$m D=${d}ms: $MOVES moves"
         else
             topo_wan_delay "$w"
@@ -163,16 +179,24 @@ for m in $BINDINGS; do
         while [ "$i" -lt "$MOVES" ]; do
             i=$((i + 1)); k=$((k + 1))
             case $mn_site in site1) mn_site=site2 ;; site2) mn_site=site3 ;; *) mn_site=site1 ;; esac
+            a=$ann
+            [ "$mn_site" = site1 ] && a=0 # a return home is never announced
+            if [ "$a" = 1 ]; then
+                tb_matflowctl migrate 10.1.0.10 "$mn_site" > /dev/null ||
+                    fail "move $k: matflowctl migrate 10.1.0.10 $mn_site refused"
+                sleep 0.05 # the receiving side is in before the node leaves
+            fi
             topo_migrate -b mn "$mn_site"
             log=$TOPO_RARP_LOG
             tb_wait 15 binding_at "$mn_site" || fail "move $k: no binding at $mn_site"
             topo_rarp_wait "$log" 5 3 || tb_log "move $k: not all RARPs sent"
             tb_stop "rarp-mn-$k" TERM 1
             tb_matflowctl events --json > "$OUT/events-$k.json"
-            echo "$k $m $d $mn_site $TOPO_MOVE_T0 $TOPO_MOVE_T1 $(topo_rarp_time "$log") $w" >> "$OUT/moves.txt"
+            echo "$k $m $d $mn_site $TOPO_MOVE_T0 $TOPO_MOVE_T1 $(topo_rarp_time "$log") $w $a" >> "$OUT/moves.txt"
             sleep 0.3
         done
       done
+     done
     done
     # The floor for this M: flow-mods per switch per update from the trace.
     fm=$("$PY" - "$TB_RUN/trace.txt" "$OUT/moves.txt" "$m" <<'EOF'
@@ -267,7 +291,8 @@ lines = [l.split() for l in open(os.path.join(out, "moves.txt"))]
 for j, x in enumerate(lines):
     k, m, d, site, t0, t1, rarp = int(x[0]), int(x[1]), float(x[2]), x[3], float(x[4]), float(x[5]), float(x[6])
     wan = float(x[7]) if len(x) > 7 and x[7] != "none" else None
-    mv = {"move": k, "bindings": m, "delay_ms": d, "wan_delay_ms": wan, "to": site,
+    mv = {"move": k, "bindings": m, "delay_ms": d, "wan_delay_ms": wan,
+          "announced": len(x) > 8 and x[8] == "1", "to": site,
           "move_start": t0, "move_end": t1, "rarp": rarp}
     for name, recs in arr.items():
         mv[name] = report(recs, t0, t1, rarp)
@@ -275,9 +300,12 @@ for j, x in enumerate(lines):
     ups = [u for u in ev["updates"] if u["hoa"] == "10.1.0.10" and u["complete"] and u["to"] == site]
     if ups:
         u = max(ups, key=lambda u: u["id"])
+        # Times from the node's arrival: an announced update has a second
+        # "trigger", when the node's RARP comes in.
+        t_arrival = max([e["t_us"] for e in u["events"] if e["step"] == "trigger"] or [0]) / 1000
         steps = {}
         for e in u["events"]:
-            steps.setdefault(e["step"], []).append(e["t_us"] / 1000)
+            steps.setdefault(e["step"], []).append(e["t_us"] / 1000 - t_arrival)
         mv["update"] = {"id": u["id"], "trigger": u["trigger"],
                         "complete_ms": max(steps.get("complete", [None]) or [None]),
                         "probe_reply_ms": min(steps["probe_reply"]) if "probe_reply" in steps else None,
@@ -307,12 +335,13 @@ def stats(v):
             "p99": round(pct(v, .99), 2), "max": round(max(v), 2)}
 
 summary = []
-keys = sorted({(mv["bindings"], mv["delay_ms"], mv["wan_delay_ms"] if mv["wan_delay_ms"] is not None else -1)
-               for mv in moves})
-for m, d, w in keys:
+keys = sorted({(mv["bindings"], mv["announced"], mv["delay_ms"],
+                mv["wan_delay_ms"] if mv["wan_delay_ms"] is not None else -1) for mv in moves})
+for m, an, d, w in keys:
     w = None if w < 0 else w
-    ms = [mv for mv in moves if mv["bindings"] == m and mv["delay_ms"] == d and mv["wan_delay_ms"] == w]
-    row = {"bindings": m, "delay_ms": d, "wan_delay_ms": w, "moves": len(ms)}
+    ms = [mv for mv in moves if mv["bindings"] == m and mv["delay_ms"] == d and mv["wan_delay_ms"] == w
+          and mv["announced"] == an]
+    row = {"bindings": m, "delay_ms": d, "wan_delay_ms": w, "announced": an, "moves": len(ms)}
     for name in arr:
         row[name] = stats([mv[name]["disruption_ms"] if mv[name] else None for mv in ms])
         row[name + "_max_gap"] = stats([mv[name]["max_gap_ms"] if mv[name] else None for mv in ms])
@@ -363,13 +392,16 @@ def fmt(s):
 
 L = []
 L.append("Data-path disruption (first RARP -> first probe on the new path), ms; matflowd update (trigger -> complete), ms")
+if any(r["announced"] for r in summary):
+    L.append("Da: the same delay D, each move announced first with matflowctl migrate")
 if any(r["wan_delay_ms"] is not None for r in summary):
     L.append("W: one-way delay between two sites (delaying forwarders on the uplinks), ms; D = 0, M = 0")
 wan = any(r["wan_delay_ms"] is not None for r in summary)
 L.append("%5s %5s %5s | %-31s | %-31s | %-31s | %s" % ("M", "W" if wan else "D", "moves", "CN->MN p50 p90 p99 max", "MN->CN p50 p90 p99 max", "update p50 p90 p99 max", "RARP->PacketIn p50, flow-mods/switch p50"))
 for r in summary:
-    L.append("%5d %5g %5d | %s | %s | %s | %.2f, %s%s" % (
-        r["bindings"], r["wan_delay_ms"] if wan else r["delay_ms"], r["moves"], fmt(r["cn_to_mn"]), fmt(r["mn_to_cn"]),
+    L.append("%5d %5s %5d | %s | %s | %s | %.2f, %s%s" % (
+        r["bindings"], ("%g" % (r["wan_delay_ms"] if wan else r["delay_ms"])) + ("a" if r["announced"] else ""),
+        r["moves"], fmt(r["cn_to_mn"]), fmt(r["mn_to_cn"]),
         fmt(r["update_complete"]), r["rarp_to_packet_in"]["p50"] if r["rarp_to_packet_in"] else float("nan"),
         r["flow_mods_per_switch"]["p50"] if r["flow_mods_per_switch"] else "-",
         "" if not (r["cn_to_mn_failed"] or r["mn_to_cn_failed"]) else
