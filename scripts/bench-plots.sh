@@ -8,6 +8,13 @@
 #     bench-disruption.png       disruption p50/p99 against D, per M, with
 #                                the 2.5 R + 2 ms target (R = 2D)
 #     bench-disruption-moves.png every move at D = 0, by move index
+#   build/bench/disruption/wan/disruption.json (its BENCH_WAN=1 pass)
+#     bench-disruption-wan.png   disruption p50/p99 against the delay W
+#                                between sites
+#   build/bench/peers.json                (`make bench-peers`)
+#     bench-peers.png            learning-switch responses/s per controller
+#   and from results.json also
+#     bench-update-latency-m.png binding-update latency against M, per N
 # A missing input skips its plots (an error only if both are missing).
 # /usr/bin/python3 turns the JSON into .dat files in build/bench/plots/,
 # gnuplot (Debian: apt-get install gnuplot-nox) draws the PNGs.
@@ -24,13 +31,15 @@ DAT=$BENCH_DIR/plots
 PY=/usr/bin/python3
 RESULTS=$BENCH_DIR/results.json
 DISRUPTION=$BENCH_DIR/disruption/disruption.json
+WAN=$BENCH_DIR/disruption/wan/disruption.json
+PEERS=$BENCH_DIR/peers.json
 
 if ! command -v gnuplot > /dev/null 2>&1; then
     echo "bench-plots: gnuplot not found; install it: apt-get install gnuplot-nox" >&2
     exit 1
 fi
 [ -x "$PY" ] || { echo "bench-plots: $PY not found (apt-get install python3)" >&2; exit 1; }
-if [ ! -f "$RESULTS" ] && [ ! -f "$DISRUPTION" ]; then
+if [ ! -f "$RESULTS" ] && [ ! -f "$DISRUPTION" ] && [ ! -f "$PEERS" ]; then
     echo "bench-plots: neither $RESULTS (make bench) nor $DISRUPTION (make bench-disruption)" >&2
     exit 1
 fi
@@ -60,9 +69,9 @@ rm -f "$DAT"/*.dat "$DAT"/meta.gp
 
 # JSON -> .dat (one gnuplot data block per M or K, two blank lines apart)
 # and meta.gp (the block labels as gnuplot strings).
-"$PY" - "$RESULTS" "$DISRUPTION" "$DAT" << 'EOF'
+"$PY" - "$RESULTS" "$DISRUPTION" "$DAT" "$WAN" "$PEERS" << 'EOF'
 import json, os, sys
-results, disruption, dat = sys.argv[1:4]
+results, disruption, dat, wan, peers = sys.argv[1:6]
 meta = []
 
 def num(v):
@@ -92,6 +101,14 @@ if os.path.exists(results):
              ctl.get("p50") if ok else None, ctl.get("p99") if ok else None))
     groups = [(m, sorted(upd[m])) for m in sorted(upd)]
     blocks("update.dat", groups, "N gen_p50 gen_p99 ctl_p50 ctl_p99 (ms)")
+    # (1b) the same runs against M, per N (M = 0 drawn at 100: log axis).
+    by_n = {}
+    for m, rows in groups:
+        for r in rows:
+            by_n.setdefault(r[0], []).append((m if m else 100,) + r[1:])
+    gn = [(n, sorted(by_n[n])) for n in sorted(by_n)]
+    blocks("update-m.dat", gn, "M gen_p50 gen_p99 ctl_p50 ctl_p99 (ms)")
+    meta.append('UPDM_N = "%s"' % " ".join(str(n) for n, _ in gn))
     meta.append('UPD_M = "%s"' % " ".join(str(m) for m, _ in groups))
     n = sorted({r["params"]["moves"] for r in runs.values()
                 if r.get("moves") and not r["params"].get("delay_ms") and r["params"].get("moves")})
@@ -116,6 +133,8 @@ if os.path.exists(disruption):
     # (3) disruption against D, per M.
     dis = {}
     for row in doc["summary"]:
+        if row.get("announced"):
+            continue
         def g(k, p):
             s = row.get(k)
             return s.get(p) if s else None
@@ -132,7 +151,7 @@ if os.path.exists(disruption):
     # column 4: 1 for a return home (site1, the MN's home site).
     mv0 = {}
     for mv in doc["moves"]:
-        if mv["delay_ms"] != 0:
+        if mv["delay_ms"] != 0 or mv.get("announced"):
             continue
         lst = mv0.setdefault(mv["bindings"], [])
         def d(k):
@@ -147,6 +166,29 @@ if os.path.exists(disruption):
     meta.append("MV_N = %d" % max([len(rows) for _, rows in groups] + [1]))
     print("bench-plots: %s: %d rows, %d moves at D = 0" % (
         disruption, len(doc["summary"]), sum(len(r) for _, r in groups)))
+
+if os.path.exists(wan):
+    doc = json.load(open(wan))
+    rows = []
+    for row in doc["summary"]:
+        def g(k, p):
+            s = row.get(k)
+            return s.get(p) if s else None
+        rows.append((row["wan_delay_ms"], g("cn_to_mn", "p50"), g("cn_to_mn", "p99"),
+                     g("mn_to_cn", "p50"), g("mn_to_cn", "p99"), g("update_complete", "p50")))
+    blocks("wan.dat", [("wan", sorted(rows))], "W cn_mn_p50 cn_mn_p99 mn_cn_p50 mn_cn_p99 update_p50 (ms)")
+    meta.append("WAN_WMAX = %g" % max([r[0] for r in rows] + [1]))
+    print("bench-plots: %s: %d rows" % (wan, len(rows)))
+
+if os.path.exists(peers):
+    doc = json.load(open(peers))
+    rows = [(i, s.get("responses_per_s"), "%s, OF %s" % (s.get("controller"), s.get("version", "?")))
+            for i, s in enumerate([x for x in doc.get("summary") or [] if x.get("mode") == "throughput"])]
+    with open(os.path.join(dat, "peers.dat"), "w") as fh:
+        fh.write("# index responses_per_s label\n")
+        for i, v, label in rows:
+            fh.write('%d %s "%s"\n' % (i, num(v), label))
+    print("bench-plots: %s: %d throughput rows" % (peers, len(rows)))
 
 with open(os.path.join(dat, "meta.gp"), "w") as fh:
     fh.write("\n".join(meta) + "\n")
@@ -175,8 +217,8 @@ set title sprintf("Binding-update latency, matflow-bench (emulated OpenFlow 1.3 
 set xlabel "switches N (log scale)"
 set ylabel "latency (ms)"
 set logscale x
-set xrange [2:150]
-set xtics (3, 10, 30, 100)
+set xrange [0.7:1500]
+set xtics (1, 3, 10, 30, 100, 300, 1000)
 set yrange [0:*]
 plot for [i=1:words(UPD_M)] "$DAT/update.dat" index (i-1) using 1:2 with linespoints ls i dt 1 \
         title sprintf("generator p50, M = %s", word(UPD_M, i)), \
@@ -184,6 +226,63 @@ plot for [i=1:words(UPD_M)] "$DAT/update.dat" index (i-1) using 1:2 with linespo
         title sprintf("generator p99, M = %s", word(UPD_M, i)), \
      for [i=1:words(UPD_M)] "$DAT/update.dat" index (i-1) using 1:4 with linespoints ls i dt 3 pt 6 \
         title sprintf("controller p50, M = %s", word(UPD_M, i))
+EOF
+    } | gnuplot
+    plots="$plots $out"
+fi
+
+if [ -f "$DAT/update-m.dat" ]; then
+    out=$IMG/bench-update-latency-m.png
+    { common; cat << EOF
+set output "$out"
+set title sprintf("Binding-update latency against the bindings away M, matflow-bench, %s moves per point\n{/*0.9 $BENCH_MACHINE}", UPD_MOVES)
+set xlabel "bindings away M, their rules on every switch (log scale; M = 0 drawn at 100)"
+set ylabel "generator latency (ms, log scale)"
+set logscale xy
+set xrange [50:200000]
+set xtics ("0" 100, "1k" 1000, "10k" 10000, "100k" 100000)
+plot for [i=1:words(UPDM_N)] "$DAT/update-m.dat" index (i-1) using 1:2 with linespoints ls ((i-1)%4+1) dt 1 \
+        title sprintf("p50, N = %s", word(UPDM_N, i)), \
+     for [i=1:words(UPDM_N)] "$DAT/update-m.dat" index (i-1) using 1:3 with linespoints ls ((i-1)%4+1) dt 2 pt 6 \
+        title sprintf("p99, N = %s", word(UPDM_N, i))
+EOF
+    } | gnuplot
+    plots="$plots $out"
+fi
+
+if [ -f "$DAT/wan.dat" ]; then
+    out=$IMG/bench-disruption-wan.png
+    { common; cat << EOF
+set output "$out"
+set title "Disruption against the one-way delay W between sites (delaying forwarders on the uplinks; D = 0, M = 0)\n{/*0.9 $DIS_MACHINE}"
+set xlabel "one-way delay between two sites W (ms)"
+set ylabel "disruption (ms)"
+set xrange [-2:WAN_WMAX+2]
+set yrange [0:*]
+plot "$DAT/wan.dat" using 1:2 with linespoints ls 1 dt 1 title "CN -> MN p50", \
+     "$DAT/wan.dat" using 1:3 with linespoints ls 1 dt 2 pt 6 title "CN -> MN p99", \
+     "$DAT/wan.dat" using 1:4 with linespoints ls 2 dt 1 title "MN -> CN p50", \
+     "$DAT/wan.dat" using 1:5 with linespoints ls 2 dt 2 pt 6 title "MN -> CN p99", \
+     "$DAT/wan.dat" using 1:6 with linespoints ls 3 dt 3 title "matflowd update p50"
+EOF
+    } | gnuplot
+    plots="$plots $out"
+fi
+
+if [ -s "$DAT/peers.dat" ] && [ "$(grep -vc '^#' "$DAT/peers.dat")" -gt 0 ]; then
+    out=$IMG/bench-peers.png
+    { common; cat << EOF
+set output "$out"
+set title "Learning-switch throughput (cbench-style Packet-Ins, pipe kept full), median of the runs\n{/*0.9 $BENCH_MACHINE}"
+set ylabel "responses/s (log scale)"
+set logscale y
+set style fill solid 0.6
+set boxwidth 0.6
+set xtics rotate by -20 font ",9"
+set xrange [-0.7:*]
+set key off
+plot "$DAT/peers.dat" using 1:2:xtic(3) with boxes lc rgb "#1f77b4", \
+     "$DAT/peers.dat" using 1:2:(sprintf("%.0f/s", \$2)) with labels offset 0,1 font ",9"
 EOF
     } | gnuplot
     plots="$plots $out"
