@@ -1,7 +1,7 @@
 /* ofrelay.c - tools for scripts/bench-disruption.sh (issue 4, point 2).
  *
  * ofrelay relay --listen IP:PORT --upstream IP:PORT [--delay-ms D]
- *               [--delay-file F] [--trace FILE] [--fake N]
+ *               [--delay-file F] [--trace FILE] [--fake N [--fake-count-file F]]
  *   A TCP relay between Open vSwitch bridges and matflowd that delays every
  *   OpenFlow message by D ms in each direction, keeping the order of each
  *   direction (a message leaves D ms after it was read, never before the
@@ -138,6 +138,7 @@ static struct {
     struct sockaddr_in upstream;
     double delay; /* seconds */
     const char *delay_file;
+    const char *fake_count_file; /* how many fake nodes USR1/USR2 act on */
     FILE *trace;
     struct pair *pairs;
     int next_id;
@@ -480,11 +481,27 @@ static void read_delay_file(void)
     }
 }
 
+/* How many of the fake nodes SIGUSR1/SIGUSR2 act on: the number in
+ * --fake-count-file (at most --fake), else all of them. */
+static unsigned fake_count(void)
+{
+    unsigned n = R.fake;
+    FILE *f = R.fake_count_file ? fopen(R.fake_count_file, "r") : NULL;
+    if (f) {
+        unsigned v;
+        if (fscanf(f, "%u", &v) == 1 && v < n) {
+            n = v;
+        }
+        fclose(f);
+    }
+    return n;
+}
+
 static void fake_all(bool move)
 {
     static const struct eth_addr bcast = {{0xff, 0xff, 0xff, 0xff, 0xff, 0xff}};
-    unsigned missing = 0;
-    for (unsigned i = 0; i < R.fake; i++) {
+    unsigned missing = 0, n = fake_count();
+    for (unsigned i = 0; i < n; i++) {
         unsigned site = move ? fake_away(i) : fake_home(i);
         struct pair *p = pair_by_dpid(site + 1);
         if (!p) {
@@ -507,7 +524,7 @@ static void fake_all(bool move)
         }
     }
     printf("%s %u fake nodes (%u without their switch)\n", move ? "moved" : "learned",
-           R.fake - missing, missing);
+           n - missing, missing);
     fflush(stdout);
 }
 
@@ -560,6 +577,8 @@ static int cmd_relay(int argc, char **argv)
             R.delay_file = v;
         } else if (!strcmp(a, "--trace")) {
             trace = v;
+        } else if (!strcmp(a, "--fake-count-file")) {
+            R.fake_count_file = v;
         } else if (!strcmp(a, "--fake")) {
             R.fake = (unsigned)atoi(v);
             if (R.fake > 3 * 250 * 240) {
