@@ -18,7 +18,8 @@ static void usage(FILE *f)
     fprintf(f,
             "usage: matflowctl [--api PATH] [--json] COMMAND\n\n"
             "commands:\n"
-            "  switches            connected switches: dpid, address, ports, counters\n"
+            "  switches            connected switches: dpid, address, OpenFlow version,\n"
+            "                      ports, counters\n"
             "  stats               counters, refused messages and frames by reason\n"
             "  ping DPID           a BARRIER_REQUEST to the switch; prints the round trip\n"
             "  sites               sites: prefix, gateway, switch, MoA pool use\n"
@@ -181,14 +182,15 @@ static void print_ports(json_t *ports)
 static void print_switches(json_t *doc)
 {
     json_t *list = json_object_get(doc, "switches");
-    printf("%-16s  %-21s  %-13s  %5s  %-20s  %8s  %8s  %6s\n", "DPID", "ADDRESS", "STATE", "PORTS",
-           "CONNECTED SINCE", "MSGS IN", "MSGS OUT", "ERRORS");
+    printf("%-16s  %-21s  %-13s  %-3s  %5s  %-20s  %8s  %8s  %6s\n", "DPID", "ADDRESS", "STATE",
+           "OF", "PORTS", "CONNECTED SINCE", "MSGS IN", "MSGS OUT", "ERRORS");
     size_t i;
     json_t *s;
     json_array_foreach(list, i, s) {
-        printf("%-16s  %-21s  %-13s  %5lld  %-20s  %8lld  %8lld  %6lld\n",
+        printf("%-16s  %-21s  %-13s  %-3s  %5lld  %-20s  %8lld  %8lld  %6lld\n",
                *str(s, "dpid") ? str(s, "dpid") : "-", str(s, "address"), str(s, "state"),
-               num(s, "n_ports"), str(s, "connected_since"), num(s, "msgs_in"),
+               *str(s, "version") ? str(s, "version") : "-", num(s, "n_ports"),
+               str(s, "connected_since"), num(s, "msgs_in"),
                num(s, "msgs_out"), num(s, "errors_in") + num(s, "errors_out"));
         print_ports(json_object_get(s, "ports"));
     }

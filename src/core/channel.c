@@ -41,8 +41,7 @@ void channel_accept(struct mf_core *core, int fd, const char *address)
         return;
     }
     snprintf(sw->info.address, sizeof sw->info.address, "%s", address);
-    sw->info.state = SW_HELLO_WAIT;
-    sw->info.version = OF_VERSION_1_3;
+    sw->info.state = SW_HELLO_WAIT; /* handshake_start sets the version */
     sw->info.connected_since = time_wall();
     sw->next_xid = 1;
     sw->last_rx_ms = time_msec();
@@ -100,6 +99,9 @@ static void send_error(struct mf_switch *sw, ofperr err, const uint8_t *msg, siz
     struct obuf *tx = &sw->core->tx;
     obuf_clear(tx);
     of_encode_error_reply(sw->info.version, err, msg, len, tx);
+    if (tx->len == 0) {
+        return; /* an error the version cannot say (none the core raises) */
+    }
     sw->info.errors_out++;
     channel_send_raw(sw, tx->data, tx->len);
 }

@@ -18,6 +18,7 @@
 
 void core_options_default(struct core_options *o)
 {
+    o->versions = CORE_VERSIONS_ALL;
     o->echo_interval_s = 5.0;
     o->echo_misses = 3;
     o->handshake_timeout_s = 10.0;
@@ -37,6 +38,9 @@ static void reap(evutil_socket_t fd, short what, void *arg)
 
 struct mf_core *core_create(struct event_base *base, const struct core_options *opts)
 {
+    if ((opts->versions & CORE_VERSIONS_ALL) == 0 || (opts->versions & ~CORE_VERSIONS_ALL)) {
+        return NULL; /* the daemon's configuration checks this first */
+    }
     struct mf_core *core = calloc(1, sizeof *core);
     if (!core) {
         return NULL;
@@ -220,6 +224,18 @@ const char *sw_state_name(enum sw_state s)
     static const char *const names[] = {"hello_wait", "features_wait", "conflict_wait",
                                         "ports_wait", "ready"};
     return (unsigned)s < sizeof names / sizeof names[0] ? names[s] : "unknown";
+}
+
+const char *core_version_name(uint8_t version)
+{
+    switch (version) {
+    case OF_VERSION_1_0:
+        return "1.0";
+    case OF_VERSION_1_3:
+        return "1.3";
+    default:
+        return NULL;
+    }
 }
 
 const struct sw_info *sw_get_info(const struct mf_switch *sw)

@@ -1,10 +1,12 @@
 /* core.h - the OpenFlow channel and switch core.
  *
- * Accepts switch connections, negotiates OpenFlow, runs the handshake
- * (HELLO -> FEATURES -> PORT_DESC -> ready), keeps each switch's port table,
- * answers and sends echoes, and hands ready switches' events to the
- * applications through the hooks of app/app.h. It knows nothing of what the
- * applications do. Single-threaded, non-blocking, on one libevent base. */
+ * Accepts switch connections, negotiates OpenFlow 1.0 or 1.3, runs the
+ * handshake (HELLO -> FEATURES -> DESC and, in 1.3, PORT_DESC -> ready),
+ * keeps each switch's port table, answers and sends echoes, and hands ready
+ * switches' events to the applications through the hooks of app/app.h. It
+ * knows nothing of what the applications do. Single-threaded, non-blocking,
+ * on one libevent base. Every message to a switch is encoded in the version
+ * agreed with it (sw_info.version). */
 #ifndef MATFLOW_CORE_H
 #define MATFLOW_CORE_H
 
@@ -54,7 +56,13 @@ struct core_stats {
     uint64_t rejected[CORE_N_REJECT];
 };
 
+/* The OpenFlow versions the core can speak, as a HELLO version bitmap
+ * (bit v set = wire version v offered). */
+#define CORE_VERSIONS_ALL ((1u << OF_VERSION_1_0) | (1u << OF_VERSION_1_3))
+
 struct core_options {
+    uint32_t versions;          /* offered in HELLO: a non-empty subset of
+                                   CORE_VERSIONS_ALL */
     double echo_interval_s;     /* idle time before we send an echo */
     unsigned echo_misses;       /* unanswered echoes before the drop */
     double handshake_timeout_s; /* accept -> ready */
@@ -65,6 +73,16 @@ struct core_options {
 
 void core_options_default(struct core_options *o);
 
+/* The version both sides will speak (OpenFlow 1.3.5, 6.3.1): with a bitmap
+ * in both HELLOs, the highest version in both; otherwise the lower of the
+ * two header versions, which must be one of ours. `ours` is our bitmap (our
+ * header carries its highest version). Returns 0 when there is none. */
+uint8_t core_negotiate_version(uint32_t ours, const struct of_hello *peer, uint8_t peer_header);
+/* "1.0" or "1.3" for a version in CORE_VERSIONS_ALL, else NULL. */
+const char *core_version_name(uint8_t version);
+
+/* NULL if out of memory or if opts->versions is empty or names a version
+ * outside CORE_VERSIONS_ALL. */
 struct mf_core *core_create(struct event_base *base, const struct core_options *opts);
 void core_destroy(struct mf_core *core);
 
@@ -86,12 +104,14 @@ enum sw_state {
     SW_HELLO_WAIT,    /* our HELLO sent, waiting for theirs */
     SW_FEATURES_WAIT, /* FEATURES_REQUEST sent */
     SW_CONFLICT_WAIT, /* dpid held by a live switch: probing it */
-    SW_PORTS_WAIT,    /* PORT_DESC requested */
+    SW_PORTS_WAIT,    /* DESC and (1.3) PORT_DESC requested; a 1.0 switch
+                         gave its ports in FEATURES_REPLY */
     SW_READY,
 };
 const char *sw_state_name(enum sw_state s);
 
-/* A port of a switch, kept current from PORT_DESC and PORT_STATUS. */
+/* A port of a switch, kept current from PORT_DESC (1.0: FEATURES_REPLY)
+ * and PORT_STATUS. */
 struct sw_port_info {
     struct of_port port;
 };
@@ -101,7 +121,8 @@ struct sw_info {
     uint64_t dpid;
     bool has_dpid;
     enum sw_state state;
-    uint8_t version;
+    uint8_t version;        /* the wire version of the connection: agreed
+                               once past SW_HELLO_WAIT (before: our HELLO's) */
     char address[64];
     double connected_since; /* wall clock, seconds */
     uint64_t msgs_in, msgs_out, errors_in, errors_out;

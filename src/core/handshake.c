@@ -1,6 +1,7 @@
-/* handshake.c - from TCP accept to a ready switch: version negotiation,
- * FEATURES, the dpid registry (and who wins when two connections claim one
- * dpid), DESC and PORT_DESC; and the port table kept afterwards. */
+/* handshake.c - from TCP accept to a ready switch: version negotiation
+ * (OpenFlow 1.0 or 1.3), FEATURES, the dpid registry (and who wins when two
+ * connections claim one dpid), DESC and, in 1.3, PORT_DESC (1.0 switches
+ * list their ports in FEATURES_REPLY); and the port table kept afterwards. */
 #include "core/core_internal.h"
 
 #include <event2/event.h>
@@ -23,11 +24,38 @@ static void on_handshake_timeout(evutil_socket_t fd, short what, void *arg)
     channel_close(sw, false);
 }
 
+static uint8_t highest_version(uint32_t bitmap)
+{
+    return (uint8_t)(31 - __builtin_clz(bitmap)); /* bitmap != 0 */
+}
+
+uint8_t core_negotiate_version(uint32_t ours, const struct of_hello *peer, uint8_t peer_header)
+{
+    ours &= CORE_VERSIONS_ALL;
+    if (ours == 0) {
+        return 0;
+    }
+    /* The spec asks for bitmaps on both sides; ours is left out only when
+     * we offer 1.0 alone, and then the peer's bitmap still says best what
+     * it can do (a bitmap without 1.0 must fail, whatever its header). */
+    if (peer->has_bitmap) {
+        uint32_t common = ours & peer->version_bitmap;
+        return common ? highest_version(common) : 0;
+    }
+    uint8_t our_header = highest_version(ours);
+    uint8_t v = peer_header < our_header ? peer_header : our_header;
+    return (ours >> v) & 1u ? v : 0;
+}
+
 void handshake_start(struct mf_switch *sw)
 {
+    uint32_t ours = sw->core->opts.versions;
     struct of_msg m = {.kind = OF_HELLO};
-    m.u.hello.has_bitmap = true;
-    m.u.hello.version_bitmap = 1u << OF_VERSION_1_3;
+    /* Our header carries our highest version. A 1.0 HELLO has no body in
+     * 1.0 (receivers ignore one), so the bitmap goes only with 1.3. */
+    sw->info.version = highest_version(ours);
+    m.u.hello.has_bitmap = ours != 1u << OF_VERSION_1_0;
+    m.u.hello.version_bitmap = ours;
     sw_send(sw, &m);
     double t = sw->core->opts.handshake_timeout_s;
     struct timeval tv = {(time_t)t, (suseconds_t)((t - (time_t)t) * 1e6)};
@@ -35,11 +63,16 @@ void handshake_start(struct mf_switch *sw)
     event_add(sw->handshake_timer, &tv);
 }
 
-/* Refuses the peer's HELLO: the spec asks for an ASCII explanation. The
- * reply uses the lower of the two versions so that the peer can read it. */
+/* Refuses the peer's HELLO: the spec asks for an ASCII explanation, in the
+ * lower of the two header versions so that the peer can read it. OFPT_ERROR
+ * has one layout and HELLO_FAILED/INCOMPATIBLE one number in every version,
+ * so 1.1 and 1.2 (which the codec does not write) get 1.3's bytes with
+ * their version byte. */
 static void hello_failed(struct mf_switch *sw, const uint8_t *raw, const char *why)
 {
-    uint8_t peer_version = raw[0];
+    uint8_t ours = sw->info.version, peer = raw[0];
+    uint8_t v = peer < ours && peer > 0 ? peer : ours;
+    uint8_t enc = v == OF_VERSION_1_0 ? OF_VERSION_1_0 : OF_VERSION_1_3;
     core_count_reject(sw->core, CORE_REJECT_HELLO_FAILED);
     LOG_RL(LOG_WARN, MOD, "%s: version negotiation failed: %s", sw->info.address, why);
     struct of_msg m = {.kind = OF_ERROR, .xid = of_msg_xid(raw)};
@@ -49,32 +82,48 @@ static void hello_failed(struct mf_switch *sw, const uint8_t *raw, const char *w
     m.u.error.data_len = strlen(why);
     struct obuf *tx = &sw->core->tx;
     obuf_clear(tx);
-    if (of_encode(OF_VERSION_1_3, &m, tx) == 0) {
-        if (peer_version < OF_VERSION_1_3 && peer_version > 0) {
-            tx->data[0] = peer_version; /* ERROR has one layout in every version */
-        }
+    if (of_encode(enc, &m, tx) == 0) {
+        tx->data[0] = v;
         sw->info.errors_out++;
         channel_send_raw(sw, tx->data, tx->len);
     }
     channel_close(sw, true);
 }
 
+/* "matflow speaks OpenFlow 1.0 (0x01) and 1.3 (0x04) only" for our set. */
+static void describe_versions(uint32_t ours, char *buf, size_t size)
+{
+    size_t n = (size_t)snprintf(buf, size, "no common version: matflow speaks OpenFlow");
+    const char *sep = " ";
+    for (uint8_t v = 0; v < 32 && n < size; v++) {
+        if ((ours >> v) & 1u && core_version_name(v)) {
+            n += (size_t)snprintf(buf + n, size - n, "%s%s (0x%02x)", sep, core_version_name(v), v);
+            sep = " and ";
+        }
+    }
+    if (n < size) {
+        snprintf(buf + n, size - n, " only");
+    }
+}
+
 static void on_hello(struct mf_switch *sw, const uint8_t *raw, size_t len)
 {
     struct of_msg m;
-    uint8_t peer = raw[0];
     if (of_decode(raw, len, &m) != 0) {
         hello_failed(sw, raw, "malformed HELLO");
         return;
     }
-    bool ok = m.u.hello.has_bitmap ? (m.u.hello.version_bitmap & (1u << OF_VERSION_1_3)) != 0
-                                   : peer >= OF_VERSION_1_3;
-    if (!ok) {
-        hello_failed(sw, raw, "matflow speaks OpenFlow 1.3 (0x04) only");
+    uint32_t ours = sw->core->opts.versions;
+    uint8_t v = core_negotiate_version(ours, &m.u.hello, raw[0]);
+    if (v == 0) {
+        char why[128];
+        describe_versions(ours, why, sizeof why);
+        hello_failed(sw, raw, why);
         return;
     }
-    sw->info.version = OF_VERSION_1_3;
+    sw->info.version = v;
     sw->info.state = SW_FEATURES_WAIT;
+    LOG_DBG(MOD, "%s: OpenFlow %s agreed", sw->info.address, core_version_name(v));
     struct of_msg fr = {.kind = OF_FEATURES_REQUEST};
     sw_send(sw, &fr);
 }
@@ -88,7 +137,12 @@ void handshake_first_message(struct mf_switch *sw, const uint8_t *raw, size_t le
     on_hello(sw, raw, len);
 }
 
-/* Continues after FEATURES once the dpid is ours. */
+/* Continues after FEATURES once the dpid is ours. SET_CONFIG asks for
+ * whole frames (1.3: 0xffff = no buffering; 1.0 has no such value, and
+ * 0xffff bytes covers any frame; a 1.0 switch that buffers anyway gives a
+ * buffer_id, which Packet-Outs then name). DESC is a multipart request in
+ * 1.3 and a STATS request in 1.0 (the codec writes either); only 1.3 asks
+ * for ports apart, 1.0 gave them in FEATURES_REPLY. */
 static void request_config_and_ports(struct mf_switch *sw)
 {
     struct mf_core *core = sw->core;
@@ -101,6 +155,9 @@ static void request_config_and_ports(struct mf_switch *sw)
     struct of_msg d = {.kind = OF_MULTIPART_REQUEST};
     d.u.mp_request.mp_type = OFMP_DESC;
     sw_send(sw, &d);
+    if (sw->info.version == OF_VERSION_1_0) {
+        return;
+    }
     struct of_msg p = {.kind = OF_MULTIPART_REQUEST};
     p.u.mp_request.mp_type = OFMP_PORT_DESC;
     sw_send(sw, &p);
@@ -156,9 +213,27 @@ void handshake_echo_reply(struct mf_switch *sw, uint32_t xid)
     channel_close(newcomer, false);
 }
 
+/* A 1.0 FEATURES_REPLY carries the ports (validated by the codec): they
+ * are applied as the PORT_DESC reply they stand for. */
+static void ports_apply_features(struct mf_switch *sw, const struct of_features *f)
+{
+    struct of_multipart_reply r = {.mp_type = OFMP_PORT_DESC, .version = sw->info.version,
+                                   .body = f->port_body, .body_len = f->port_body_len};
+    sw->ports_partial = false;
+    ports_apply_desc(sw, &r);
+}
+
 static void on_features(struct mf_switch *sw, const struct of_features *f)
 {
+    if (sw->info.version == OF_VERSION_1_0) {
+        ports_apply_features(sw, f);
+    }
+    /* The kept copy must not point into the message, freed after this. */
     sw->info.features = *f;
+    sw->info.features.port_body = NULL;
+    sw->info.features.port_body_len = 0;
+    sw->info.features.ports = NULL;
+    sw->info.features.n_ports = 0;
     sw->info.dpid = f->datapath_id;
     sw->info.has_dpid = true;
     struct mf_switch *old;
@@ -175,8 +250,9 @@ static void become_ready(struct mf_switch *sw)
 {
     sw->info.state = SW_READY;
     event_del(sw->handshake_timer);
-    LOG_INF(MOD, "switch %016llx ready: %s, %u ports, %s %s", (unsigned long long)sw->info.dpid,
-            sw->info.address, HASH_COUNT(sw->ports), sw->info.desc.mfr_desc,
+    LOG_INF(MOD, "switch %016llx ready: %s, OpenFlow %s, %u ports, %s %s",
+            (unsigned long long)sw->info.dpid, sw->info.address,
+            core_version_name(sw->info.version), HASH_COUNT(sw->ports), sw->info.desc.mfr_desc,
             sw->info.desc.sw_desc);
     for (unsigned i = 0; i < sw->core->n_apps; i++) {
         struct mf_app *app = sw->core->apps[i];
@@ -199,6 +275,9 @@ bool handshake_message(struct mf_switch *sw, const struct of_msg *msg, const uin
     case SW_PORTS_WAIT:
         if (msg->kind == OF_MULTIPART_REPLY && msg->u.mp_reply.mp_type == OFMP_DESC) {
             sw->info.desc = msg->u.mp_reply.desc;
+            if (sw->info.version == OF_VERSION_1_0) {
+                become_ready(sw); /* the ports came with FEATURES_REPLY */
+            }
             return true;
         }
         if (msg->kind == OF_MULTIPART_REPLY && msg->u.mp_reply.mp_type == OFMP_PORT_DESC) {

@@ -38,9 +38,11 @@ static void add_switch(struct mf_switch *sw, void *arg)
         snprintf(dpid, sizeof dpid, "%016llx", (unsigned long long)in->dpid);
     }
     time_iso8601(in->connected_since, since);
+    /* The negotiated OpenFlow version; null while none is agreed yet. */
+    const char *version = in->state == SW_HELLO_WAIT ? NULL : core_version_name(in->version);
     json_t *o = json_pack(
-        "{s:s, s:s, s:s, s:s, s:s, s:f, s:I, s:o, s:I, s:I, s:I, s:I, s:s, s:s, s:s, s:I}",
-        "dpid", dpid, "address", in->address, "version", "1.3", "state",
+        "{s:s, s:s, s:s?, s:s, s:s, s:f, s:I, s:o, s:I, s:I, s:I, s:I, s:s, s:s, s:s, s:I}",
+        "dpid", dpid, "address", in->address, "version", version, "state",
         sw_state_name(in->state), "connected_since", since, "uptime_s",
         time_wall() - in->connected_since, "n_ports", (json_int_t)n, "ports", pj, "msgs_in",
         (json_int_t)in->msgs_in, "msgs_out", (json_int_t)in->msgs_out, "errors_in",

@@ -80,17 +80,34 @@ bool config_parse_app(const char *s, enum config_app *out)
     return true;
 }
 
-bool config_check_app(const struct config *c, const char *where)
+/* One version name; 0 if unknown. */
+static uint8_t version_of_name(const char *s, size_t len)
 {
-    /* Both would own table 0 and every Packet-In; running them together is
-     * a later step, so refuse rather than guess. */
-    if (c->app == CONFIG_APP_LEARNING && c->mob && c->mob->n_sites > 0) {
-        fprintf(stderr,
-                "%s: application 'learning' cannot run together with sites (the mobility "
-                "application) yet: remove controller.application or the sites\n",
-                where);
-        return false;
+    for (uint8_t v = 1; v < 32; v++) {
+        const char *name = core_version_name(v);
+        if (name && strlen(name) == len && !strncmp(s, name, len)) {
+            return v;
+        }
     }
+    return 0;
+}
+
+bool config_parse_versions(const char *s, uint32_t *out)
+{
+    uint32_t bits = 0;
+    for (;;) {
+        size_t len = strcspn(s, ",");
+        uint8_t v = version_of_name(s, len);
+        if (v == 0 || (bits >> v) & 1u) {
+            return false;
+        }
+        bits |= 1u << v;
+        if (s[len] == '\0') {
+            break;
+        }
+        s += len + 1;
+    }
+    *out = bits;
     return true;
 }
 
@@ -157,11 +174,56 @@ static void load_listen(struct loader *l, yaml_node_t *v)
     }
 }
 
+/* "1.3", "1.0,1.3" or a list of versions. */
+static void load_versions(struct loader *l, yaml_node_t *v)
+{
+    if (v->type == YAML_SCALAR_NODE) {
+        const char *s = (const char *)v->data.scalar.value;
+        if (!config_parse_versions(s, &l->c->core.versions)) {
+            error_at(l, v, "openflow_versions must be 1.0, 1.3 or a list of them, not '%s'", s);
+        }
+        return;
+    }
+    if (v->type != YAML_SEQUENCE_NODE) {
+        error_at(l, v, "'%s' must be a version or a list of versions", "openflow_versions");
+        return;
+    }
+    uint32_t bits = 0;
+    unsigned bad = 0;
+    for (yaml_node_item_t *it = v->data.sequence.items.start; it < v->data.sequence.items.top;
+         it++) {
+        yaml_node_t *item = yaml_document_get_node(l->doc, *it);
+        const char *s = scalar(l, item, "openflow_versions");
+        uint32_t one;
+        if (!s) {
+            bad++;
+        } else if (!config_parse_versions(s, &one) || (one & (one - 1)) != 0) {
+            error_at(l, item, "each of openflow_versions must be 1.0 or 1.3, not '%s'", s);
+            bad++;
+        } else if (bits & one) {
+            error_at(l, item, "OpenFlow version '%s' given twice", s);
+            bad++;
+        } else {
+            bits |= one;
+        }
+    }
+    if (bits == 0 && bad == 0) {
+        error_at(l, v, "'%s' must name at least one version", "openflow_versions");
+    }
+    if (bits != 0) {
+        l->c->core.versions = bits;
+    }
+}
+
 static void load_controller_key(struct loader *l, const char *key, yaml_node_t *v)
 {
     struct config *c = l->c;
     if (!strcmp(key, "listen")) {
         load_listen(l, v);
+        return;
+    }
+    if (!strcmp(key, "openflow_versions")) {
+        load_versions(l, v);
         return;
     }
     const char *s = scalar(l, v, key);
@@ -289,9 +351,6 @@ bool config_load(struct config *c, const char *path)
     }
     if (l.errors == 0) {
         l.errors += mob_config_validate(c->mob, path);
-    }
-    if (l.errors == 0 && !config_check_app(c, path)) {
-        l.errors++;
     }
     yaml_document_delete(&doc);
     yaml_parser_delete(&parser);

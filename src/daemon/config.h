@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "app/mobility/mob_config.h"
 #include "core/core.h"
@@ -21,6 +22,12 @@ enum config_app {
     CONFIG_APP_NONE,     /* the switches forward by themselves (NORMAL) */
     CONFIG_APP_LEARNING, /* L2 learning, for switches without NORMAL */
 };
+
+/* The table the learning application owns on a site's switch when the
+ * mobility application runs in front of it (its tables are 0-2): what its
+ * rules forward goes there instead of to NORMAL. On other switches, and
+ * without sites, learning owns table 0. */
+#define CONFIG_LEARNING_TABLE_BEHIND_MOBILITY 3
 
 struct config {
     char *listen[CONFIG_MAX_LISTEN];
@@ -46,9 +53,9 @@ bool config_load(struct config *c, const char *path);
 
 /* Parses "none" or "learning"; false if neither. */
 bool config_parse_app(const char *s, enum config_app *out);
-/* Settings that cannot go together; prints why to stderr (prefixed with
- * `where`) and returns false. */
-bool config_check_app(const struct config *c, const char *where);
+/* Parses OpenFlow versions "1.0", "1.3" or both, comma-separated ("1.0,1.3")
+ * into a HELLO bitmap; false if empty, unknown or repeated. */
+bool config_parse_versions(const char *s, uint32_t *out);
 
 /* Parses a positive number of seconds ("5", "0.3"); false if not one. */
 bool config_parse_seconds(const char *s, double *out);

@@ -22,7 +22,7 @@ static void usage(FILE *f)
 {
     fprintf(f,
             "usage: matflowd [OPTIONS]\n"
-            "OpenFlow 1.3 controller that keeps VMs reachable across IP networks.\n\n"
+            "OpenFlow controller that keeps VMs reachable across IP networks.\n\n"
             "  --listen tcp:[ADDR:]PORT  accept switches here (repeatable; IPv6 as\n"
             "                            tcp:[ADDR6]:PORT;\n"
             "                            default %s)\n"
@@ -31,7 +31,10 @@ static void usage(FILE *f)
             "  --config FILE             YAML configuration (see docs/CONFIG.md)\n"
             "  --app none|learning       forwarding application: none (the switches\n"
             "                            use NORMAL; default) or learning (L2 learning\n"
-            "                            for switches without NORMAL; not with sites)\n"
+            "                            for switches without NORMAL; with sites, in\n"
+            "                            table 3 of the sites' switches)\n"
+            "  --openflow VERSIONS       OpenFlow versions to offer: 1.0, 1.3 or 1.0,1.3\n"
+            "                            (default 1.0,1.3)\n"
             "  --database PATH           bindings store, SQLite (default %s)\n"
             "  --check-config FILE       validate FILE, print every error, and exit\n"
             "  --log-level LEVEL         debug, info, warn or error (default info)\n"
@@ -44,7 +47,7 @@ static void usage(FILE *f)
 }
 
 enum { OPT_LISTEN = 256, OPT_API, OPT_DB, OPT_CONFIG, OPT_CHECK, OPT_LOG, OPT_ECHO, OPT_MISSES,
-       OPT_HANDSHAKE, OPT_APP, OPT_HELP, OPT_VERSION };
+       OPT_HANDSHAKE, OPT_APP, OPT_OPENFLOW, OPT_HELP, OPT_VERSION };
 
 static const struct option options[] = {
     {"listen", required_argument, NULL, OPT_LISTEN},
@@ -57,6 +60,7 @@ static const struct option options[] = {
     {"echo-misses", required_argument, NULL, OPT_MISSES},
     {"handshake-timeout", required_argument, NULL, OPT_HANDSHAKE},
     {"app", required_argument, NULL, OPT_APP},
+    {"openflow", required_argument, NULL, OPT_OPENFLOW},
     {"help", no_argument, NULL, OPT_HELP},
     {"version", no_argument, NULL, OPT_VERSION},
     {NULL, 0, NULL, 0},
@@ -145,6 +149,11 @@ static int parse_args(int argc, char **argv, struct config *c)
                 return bad_arg("--app", optarg, "expected none or learning");
             }
             break;
+        case OPT_OPENFLOW:
+            if (!config_parse_versions(optarg, &c->core.versions)) {
+                return bad_arg("--openflow", optarg, "expected 1.0, 1.3 or 1.0,1.3");
+            }
+            break;
         case OPT_HELP:
             usage(stdout);
             return 0;
@@ -159,9 +168,6 @@ static int parse_args(int argc, char **argv, struct config *c)
     if (optind < argc) {
         fprintf(stderr, "matflowd: unexpected argument '%s'\n", argv[optind]);
         usage(stderr);
-        return 2;
-    }
-    if (!config_check_app(c, "matflowd")) {
         return 2;
     }
     if (c->n_listen == 0) {
@@ -180,6 +186,16 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 {
     LOG_INF("main", "signal %d: shutting down", (int)sig);
     event_base_loopexit(arg, NULL);
+}
+
+/* With sites, the learning application sits behind the mobility
+ * application's tables on the sites' switches; it owns table 0 of every
+ * other switch, where the mobility application installs nothing. */
+static uint8_t learning_table_of(const struct mf_switch *sw, void *arg)
+{
+    const struct mob_config *mob = arg;
+    return mob_site_of_dpid(mob, sw_get_info(sw)->dpid) ? CONFIG_LEARNING_TABLE_BEHIND_MOBILITY
+                                                        : 0;
 }
 
 /* Thousands of switches need thousands of descriptors. */
@@ -243,9 +259,19 @@ int main(int argc, char **argv)
     if (rc == 0 && cfg.app == CONFIG_APP_LEARNING) {
         struct l2learn_options lo;
         l2learn_options_default(&lo);
+        if (mob) {
+            lo.table_of = learning_table_of;
+            lo.table_of_arg = cfg.mob;
+        }
         learning = l2learn_create(&lo);
         if (learning) {
-            LOG_INF("main", "forwarding application: learning (table %u)", (unsigned)lo.table_id);
+            if (mob) {
+                LOG_INF("main", "forwarding application: learning, in table %u of the sites' "
+                        "switches (behind mobility) and table 0 of the others",
+                        (unsigned)CONFIG_LEARNING_TABLE_BEHIND_MOBILITY);
+            } else {
+                LOG_INF("main", "forwarding application: learning (table 0)");
+            }
             core_add_app(core, l2learn_as_app(learning));
         } else {
             rc = 1;

@@ -1,4 +1,4 @@
-"""fakeswitch.py - a scripted OpenFlow 1.3 switch for testing matflowd on loopback.
+"""fakeswitch.py - a scripted OpenFlow 1.3 (or 1.0) switch for testing matflowd on loopback.
 
 Python 3 standard library only. Two parts:
 
@@ -13,7 +13,9 @@ Python 3 standard library only. Two parts:
     answers: HELLO (negotiation), FEATURES_REQUEST, GET_CONFIG_REQUEST,
     MULTIPART_REQUEST DESC / PORT_DESC / FLOW, ECHO_REQUEST, BARRIER_REQUEST
     (SET_CONFIG gets no reply). Tests send raw bytes with send() and wait for
-    messages with wait_for() / wait_closed().
+    messages with wait_for() / wait_closed(). FakeSwitch(version=1) plays an
+    OpenFlow 1.0 switch instead: HELLO without bitmap, its ports in
+    FEATURES_REPLY, DESC as a STATS request, 1.0's message type numbers.
   * SwitchSwarm: thousands of minimal switches on non-blocking sockets served
     by one selectors loop (for the scale test).
 """
@@ -54,6 +56,14 @@ BARRIER_REQUEST = 20
 BARRIER_REPLY = 21
 ROLE_REQUEST = 24
 ROLE_REPLY = 25
+
+# OpenFlow 1.0: the types that differ from 1.3's (HELLO .. FLOW_MOD agree)
+OFP10_VERSION = 1
+OFPT10_STATS_REQUEST = 16
+OFPT10_STATS_REPLY = 17
+OFPT10_BARRIER_REQUEST = 18
+OFPT10_BARRIER_REPLY = 19
+OFPP10_LOCAL = 0xFFFE
 
 TYPE_NAMES = {
     0: "HELLO", 1: "ERROR", 2: "ECHO_REQUEST", 3: "ECHO_REPLY", 4: "EXPERIMENTER",
@@ -234,6 +244,26 @@ def port(port_no, name, hw_addr, config=0, state=0, curr=0x2820, advertised=0,
     return struct.pack("!I4x6s2x16sIIIIIIII", port_no, hw_addr, name.encode()[:15],
                        config, state, curr, advertised, supported, peer,
                        curr_speed, max_speed)
+
+
+def features_reply10(dpid, ports, xid=None, n_buffers=256, n_tables=1, capabilities=0x87,
+                     actions=0xFFF):
+    """OpenFlow 1.0 FEATURES_REPLY: 32 bytes then the ports (ofp_phy_port)."""
+    body = struct.pack("!QIB3xII", dpid, n_buffers, n_tables, capabilities, actions)
+    return message(FEATURES_REPLY, body + b"".join(ports), xid=xid, version=OFP10_VERSION)
+
+
+def port10(port_no, name, hw_addr, config=0, state=0, curr=0x82):
+    """ofp_phy_port (OpenFlow 1.0), 48 bytes."""
+    if isinstance(hw_addr, str):
+        hw_addr = mac(hw_addr)
+    return struct.pack("!H6s16sIIIIII", port_no, hw_addr, name.encode()[:15], config, state,
+                       curr, 0, 0, 0)
+
+
+def stats_reply10(stats_type, body, xid=None, flags=0):
+    return message(OFPT10_STATS_REPLY, struct.pack("!HH", stats_type, flags) + body, xid=xid,
+                   version=OFP10_VERSION)
 
 
 def port_status(reason, port_bytes, xid=None, length=None):
@@ -433,16 +463,19 @@ class Closed(Exception):
 
 
 class FakeSwitch:
-    """One OF1.3 switch on one TCP connection. See the module comment."""
+    """One OF1.3 (version=1: OF1.0) switch on one TCP connection. See the
+    module comment."""
 
-    def __init__(self, addr, dpid, ports=None, name=None):
+    def __init__(self, addr, dpid, ports=None, name=None, version=OFP_VERSION):
         self.addr = addr
         self.dpid = dpid
+        self.version = version
         self.name = name or "sw%016x" % dpid
         if ports is None:
-            ports = [port(1, "p1", "02:00:00:00:%02x:01" % (dpid & 0xFF)),
-                     port(2, "p2", "02:00:00:00:%02x:02" % (dpid & 0xFF)),
-                     port(OFPP_LOCAL, "br%x" % dpid, "02:00:00:00:%02x:fe" % (dpid & 0xFF))]
+            mk, local = (port10, OFPP10_LOCAL) if version == OFP10_VERSION else (port, OFPP_LOCAL)
+            ports = [mk(1, "p1", "02:00:00:00:%02x:01" % (dpid & 0xFF)),
+                     mk(2, "p2", "02:00:00:00:%02x:02" % (dpid & 0xFF)),
+                     mk(local, "br%x" % dpid, "02:00:00:00:%02x:fe" % (dpid & 0xFF))]
         self.ports = ports
         self.sock = None
         self.local = None               # "127.0.0.1:PORT" as the daemon sees us
@@ -455,7 +488,7 @@ class FakeSwitch:
         self.answer_echo = True         # answer the daemon's ECHO_REQUESTs
         self.silent = False             # answer nothing at all
         self.features_xid = None
-        self.port_desc_answered = threading.Event()
+        self.port_desc_answered = threading.Event()  # 1.0: the DESC reply, its last step
         self.set_config = None
         self._send_lock = threading.Lock()
         self._thread = None
@@ -525,12 +558,15 @@ class FakeSwitch:
 
     def _auto(self, m):
         """Answers what a switch answers; marks m.auto when it did."""
-        if m.version != OFP_VERSION and m.type != HELLO:
+        if m.version != self.version and m.type != HELLO:
             self.violations.append("daemon sent version %d: %r" % (m.version, m))
         if m.type == HELLO:
             m.auto = True
             return
         if self.silent:
+            return
+        if self.version == OFP10_VERSION:
+            self._auto10(m)
             return
         if m.type == ECHO_REQUEST:
             if self.answer_echo:
@@ -562,6 +598,28 @@ class FakeSwitch:
             elif mp == MP_FLOW:
                 self.send(multipart_reply(MP_FLOW, b"", xid=m.xid))
                 m.auto = True
+
+    def _auto10(self, m):
+        """_auto for an OpenFlow 1.0 switch."""
+        v = OFP10_VERSION
+        if m.type == ECHO_REQUEST:
+            if self.answer_echo:
+                self.send(message(ECHO_REPLY, m.body, xid=m.xid, version=v))
+                m.auto = True
+        elif m.type == FEATURES_REQUEST:
+            self.features_xid = m.xid
+            self.send(features_reply10(self.dpid, self.ports, xid=m.xid))
+            m.auto = True
+        elif m.type == SET_CONFIG:
+            self.set_config = struct.unpack_from("!HH", m.body) if len(m.body) >= 4 else None
+            m.auto = True
+        elif m.type == OFPT10_BARRIER_REQUEST:
+            self.send(message(OFPT10_BARRIER_REPLY, xid=m.xid, version=v))
+            m.auto = True
+        elif m.type == OFPT10_STATS_REQUEST and m.mp_type == MP_DESC:
+            self.send(stats_reply10(MP_DESC, desc_body(dp=self.name), xid=m.xid))
+            m.auto = True
+            self.port_desc_answered.set()
 
     def mark(self):
         """Position in the message log; pass to wait_for(start=...)."""
@@ -610,23 +668,28 @@ class FakeSwitch:
 
     # -- conversations ----------------------------------------------------
     def wait_hello(self, timeout=3.0):
-        """Waits for the daemon's HELLO and checks it offers OpenFlow 1.3."""
+        """Waits for the daemon's HELLO and checks it: header version 1.3 and
+        a bitmap offering exactly 1.0 and 1.3."""
         m = self.wait_for(lambda m: m.type == HELLO, timeout)
         if m is None:
             raise Closed("no HELLO from the daemon within %.1fs (%s)" % (timeout, self.describe()))
         bm = hello_bitmap(m)
-        if m.version != OFP_VERSION or bm is None or not bm & (1 << OFP_VERSION):
-            raise AssertionError("daemon HELLO does not offer 1.3: %r body=%s"
+        if m.version != OFP_VERSION or bm != (1 << OFP10_VERSION) | (1 << OFP_VERSION):
+            raise AssertionError("daemon HELLO does not offer 1.0 and 1.3: %r body=%s"
                                  % (m, m.body.hex()))
         return m
 
     def handshake(self, timeout=3.0):
-        """Connects (if needed), negotiates 1.3 and answers until the daemon
-        asked for PORT_DESC; then an echo round trip proves it processed the
-        reply (so the switch is ready in the daemon)."""
+        """Connects (if needed), negotiates its version and answers until the
+        daemon asked for PORT_DESC (1.0: DESC); then an echo round trip
+        proves it processed the reply (so the switch is ready in the
+        daemon)."""
         if self.sock is None:
             self.connect()
-        self.send(hello())
+        if self.version == OFP10_VERSION:
+            self.send(hello(version=OFP10_VERSION, bitmap=None))  # 1.0 HELLOs have no body
+        else:
+            self.send(hello())
         self.wait_hello(timeout)
         if not self.port_desc_answered.wait(timeout):
             raise AssertionError("handshake of dpid %016x did not reach PORT_DESC within %.1fs: %s"
@@ -640,12 +703,12 @@ class FakeSwitch:
         if payload is None:
             payload = os.urandom(12)
         start = self.mark()
-        self.send(echo_request(payload, xid=xid))
+        self.send(echo_request(payload, xid=xid, version=self.version))
         m = self.wait_for(lambda m: m.type == ECHO_REPLY and m.xid == xid, timeout, start)
         if m is None:
             raise AssertionError("no ECHO_REPLY xid %#x within %.1fs (%s)"
                                  % (xid, timeout, self.describe(start)))
-        if m.body != payload or m.version != OFP_VERSION:
+        if m.body != payload or m.version != self.version:
             raise AssertionError("bad ECHO_REPLY %r payload %s, sent %s"
                                  % (m, m.body.hex(), payload.hex()))
         return m

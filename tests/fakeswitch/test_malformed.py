@@ -129,8 +129,8 @@ def new_dpid():
     return _next_dpid[0]
 
 
-def switch(dpid=None):
-    sw = FakeSwitch(ADDR, new_dpid() if dpid is None else dpid)
+def switch(dpid=None, version=fs.OFP_VERSION):
+    sw = FakeSwitch(ADDR, new_dpid() if dpid is None else dpid, version=version)
     _open.append(sw)
     return sw
 
@@ -404,12 +404,104 @@ def hello_case(build):
 
 case("first message not HELLO (ECHO_REQUEST): HELLO_FAILED/INCOMPATIBLE then close",
      reasons={"hello_failed": 1})(hello_case(lambda: fs.echo_request(b"early")))
-case("HELLO version 1 without bitmap: HELLO_FAILED/INCOMPATIBLE then close",
-     reasons={"hello_failed": 1})(hello_case(lambda: fs.hello(version=1, bitmap=None)))
-case("HELLO v4 with bitmap offering only 1.0: HELLO_FAILED/INCOMPATIBLE then close")(
-    hello_case(lambda: fs.hello(version=4, bitmap=1 << 1)))
+case("HELLO version 2 (1.1) without bitmap: HELLO_FAILED/INCOMPATIBLE in version 2 then close",
+     reasons={"hello_failed": 1})(hello_case(lambda: fs.hello(version=2, bitmap=None)))
+case("HELLO version 3 (1.2) with bitmap {1.1, 1.2}: HELLO_FAILED/INCOMPATIBLE then close",
+     reasons={"hello_failed": 1})(hello_case(lambda: fs.hello(version=3, bitmap=0b1100)))
 case("HELLO v5 with bitmap offering only 1.4: HELLO_FAILED/INCOMPATIBLE then close")(
     hello_case(lambda: fs.hello(version=5, bitmap=1 << 5)))
+case("HELLO v6 with bitmap {1.4, 1.5}, no common bit: HELLO_FAILED/INCOMPATIBLE then close")(
+    hello_case(lambda: fs.hello(version=6, bitmap=(1 << 5) | (1 << 6))))
+
+
+def listed(dpid, timeout=2.0):
+    """The daemon's entry for dpid once it is ready."""
+    deadline = time.monotonic() + timeout
+    while True:
+        s = switches_by_dpid(dpid)
+        if (s and s[0].get("state") == "ready") or time.monotonic() > deadline:
+            check(len(s) == 1, "dpid %016x listed %d times" % (dpid, len(s)))
+            return s[0]
+        time.sleep(0.05)
+
+
+def negotiated_case(hello_msg, want_version):
+    """A switch sends hello_msg; the daemon goes on in want_version (its
+    FEATURES_REQUEST and everything after carries it), the switch becomes
+    ready and is listed with that version."""
+    def run(ctx):
+        sw = switch(version=want_version)
+        sw.connect()
+        sw.wait_hello(REPLY_TIMEOUT)
+        start = sw.mark()
+        sw.send(hello_msg())
+        fr = sw.wait_for(lambda m: m.type == fs.FEATURES_REQUEST, REPLY_TIMEOUT, start)
+        check(fr is not None, "no FEATURES_REQUEST (%s)" % sw.describe(start))
+        check(fr.version == want_version, "FEATURES_REQUEST in version %d, expected %d"
+              % (fr.version, want_version))
+        check(sw.port_desc_answered.wait(REPLY_TIMEOUT), "handshake stalled: %s"
+              % sw.describe(start))
+        sw.echo(REPLY_TIMEOUT)
+        name = "1.0" if want_version == fs.OFP10_VERSION else "1.3"
+        s = listed(sw.dpid)
+        check(s.get("version") == name, "listed with version %r, expected %r"
+              % (s.get("version"), name))
+        check(not sw.errors(), "errors: %r" % sw.errors())
+        check(not sw.violations, "daemon sent: %r" % sw.violations)
+    return run
+
+
+case("HELLO v4 with bitmap {1.0, 1.3}: an OpenFlow 1.3 session")(
+    negotiated_case(lambda: fs.hello(version=4, bitmap=(1 << 1) | (1 << 4)), fs.OFP_VERSION))
+case("HELLO v6 with bitmap {1.0, 1.3, 1.5}: an OpenFlow 1.3 session")(
+    negotiated_case(lambda: fs.hello(version=6, bitmap=0b1010010), fs.OFP_VERSION))
+case("HELLO v5 without bitmap: an OpenFlow 1.3 session (the lower header)")(
+    negotiated_case(lambda: fs.hello(version=5, bitmap=None), fs.OFP_VERSION))
+case("HELLO v4 with bitmap offering only 1.0: an OpenFlow 1.0 session")(
+    negotiated_case(lambda: fs.hello(version=4, bitmap=1 << 1), fs.OFP10_VERSION))
+
+
+@case("OpenFlow 1.0 switch (HELLO v1, no bitmap): 1.0 session, ports from FEATURES_REPLY, "
+      "1.0 errors", reasons={"bad_len": 1, "bad_version": 1, "hello_failed": 0})
+def c_of10_session(ctx):
+    sw = switch(version=fs.OFP10_VERSION)
+    sw.ports = [fs.port10(1, "p1", "02:00:00:00:10:01"),
+                fs.port10(7, "p7", "02:00:00:00:10:07", state=1),
+                fs.port10(fs.OFPP10_LOCAL, "br10", "02:00:00:00:10:fe")]
+    sw.handshake(REPLY_TIMEOUT)
+    sent = sw.since()
+    kinds = [(m.version, m.type) for m in sent if m.type != fs.HELLO]
+    check(all(v == fs.OFP10_VERSION for v, _ in kinds), "daemon sent %r" % sent)
+    check(not [m for m in sent if m.type == fs.OFPT10_STATS_REQUEST and m.mp_type == fs.MP_PORT_DESC],
+          "PORT_DESC asked of a 1.0 switch")
+    check(sw.set_config == (0, 0xFFFF), "SET_CONFIG %r" % (sw.set_config,))
+    s = listed(sw.dpid)
+    check(s.get("version") == "1.0", "version %r" % s.get("version"))
+    ports = {p.get("port_no"): p for p in s.get("ports", [])}
+    check(sorted(ports) == [1, 7, fs.OFPP_LOCAL], "ports %r" % sorted(ports))
+    check(ports[7].get("link_up") is False and ports[1].get("link_up") is True,
+          "link states %r" % ports)
+    check(ports[fs.OFPP_LOCAL].get("name") == "br10", "LOCAL port %r" % ports[fs.OFPP_LOCAL])
+    check(s.get("mfr_desc") == "matflow-tests", "mfr_desc %r" % s.get("mfr_desc"))
+    # A short 1.0 PACKET_IN (17 bytes, 18 is the least): BAD_LEN, in 1.0.
+    start = sw.mark()
+    bad = fs.message(fs.PACKET_IN, b"\0" * 9, version=fs.OFP10_VERSION)
+    sw.send(bad)
+    e = sw.wait_for(lambda m: m.type == fs.ERROR, REPLY_TIMEOUT, start)
+    check(e is not None, "no error for a short 1.0 PACKET_IN (%s)" % sw.describe(start))
+    check(e.version == fs.OFP10_VERSION and tuple(e.err) == fs.E_BAD_LEN
+          and e.xid == fs.xid_of(bad) and e.err_data == bad,
+          "error %r data %s" % (e, e.err_data.hex()))
+    # A 1.3 message on the 1.0 session: BAD_VERSION, in 1.0.
+    start = sw.mark()
+    v4 = fs.echo_request(b"v4")
+    sw.send(v4)
+    e = sw.wait_for(lambda m: m.type == fs.ERROR, REPLY_TIMEOUT, start)
+    check(e is not None and e.version == fs.OFP10_VERSION and tuple(e.err) == fs.E_BAD_VERSION,
+          "answer to a v4 echo: %r" % e)
+    sw.echo(REPLY_TIMEOUT)
+    check(not sw.eof, "closed")
+    check(not sw.violations, "daemon sent: %r" % sw.violations)
 case("HELLO element length 2 (< 4): HELLO_FAILED/INCOMPATIBLE then close")(
     hello_case(lambda: fs.hello(elements=struct.pack("!HHI", 1, 2, 0x10))))
 case("HELLO element length past the message: HELLO_FAILED/INCOMPATIBLE then close")(
@@ -673,6 +765,10 @@ def after_case(ctx):
     pong = ctl("ping", "%016x" % GOOD_DPID)
     check(pong.get("result") == "barrier reply" and pong.get("rtt_ms", -1) >= 0,
           "matflowctl ping of the good switch: %r" % pong)
+    # The reader thread files a message after answering it: the daemon may
+    # have the reply (and matflowctl its answer) a moment before the log
+    # shows the request.
+    ctx.good.wait_for(lambda m: m.type == fs.BARRIER_REQUEST, REPLY_TIMEOUT, start)
     barriers = [m for m in ctx.good.since(start) if m.type == fs.BARRIER_REQUEST]
     check(len(barriers) == 1, "the good switch saw %d BARRIER_REQUESTs for one ping"
           % len(barriers))

@@ -2,7 +2,9 @@
  * scripted switch on a socketpair: table-miss on switch up, flooding of
  * unknown and broadcast destinations, a flow and a Packet-Out once the
  * destination is known, a MAC that moves, the per-switch cap, ports that
- * go down, and Packet-Ins that are not ours. */
+ * go down, and Packet-Ins that are not ours; the same on an OpenFlow 1.0
+ * switch (one table, deletes by match only, no table-miss flow); and
+ * learning in table 3 behind another application's rules. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -23,6 +25,9 @@
 #include "util/log.h"
 
 struct fixture {
+    uint8_t version; /* the switch's: OF_VERSION_1_3 or OF_VERSION_1_0 */
+    uint8_t table;   /* the one the app owns on it */
+    bool off;        /* a 1.0 switch behind another app: the app stays off */
     struct event_base *base;
     struct mf_core *core;
     struct l2learn *l2;
@@ -67,10 +72,12 @@ static bool next_msg(struct of_msg *m, int timeout_ms)
     }
 }
 
+/* The next message is of this kind, in the switch's version. */
 static void expect_kind(enum of_msg_kind kind, struct of_msg *m)
 {
     assert_true(next_msg(m, 2000));
     assert_string_equal(of_msg_kind_name(m->kind), of_msg_kind_name(kind));
+    assert_int_equal(m->version, fx->version);
 }
 
 static void expect_nothing(void)
@@ -81,52 +88,105 @@ static void expect_nothing(void)
     }
 }
 
+/* Sends m in the switch's version. */
 static void send_msg(struct of_msg *m)
 {
     struct obuf b = OBUF_INITIALIZER;
-    assert_int_equal(of_encode(OF_VERSION_1_3, m, &b), 0);
+    assert_int_equal(of_encode(fx->version, m, &b), 0);
     assert_int_equal(write(fx->fd, b.data, b.len), (ssize_t)b.len);
     obuf_free(&b);
 }
 
-/* Plays a switch with three ports through the handshake, then checks and
- * acknowledges what the application sends on switch up. */
-static void handshake(uint64_t dpid)
+/* Plays a switch with three ports through the handshake in fx->version
+ * (1.0: HELLO without bitmap, ports in FEATURES_REPLY, no PORT_DESC). */
+static void switch_handshake(uint64_t dpid)
 {
     static struct of_msg m;
-    expect_kind(OF_HELLO, &m);
+    static const struct of_port ports[3] = {{.port_no = 1, .name = "p1"},
+                                            {.port_no = 2, .name = "p2"},
+                                            {.port_no = 3, .name = "p3"}};
+    bool v10 = fx->version == OF_VERSION_1_0;
+    assert_true(next_msg(&m, 2000));
+    assert_int_equal(m.kind, OF_HELLO);
     send_msg(&(struct of_msg){.kind = OF_HELLO, .xid = 1});
     expect_kind(OF_FEATURES_REQUEST, &m);
     struct of_msg f = {.kind = OF_FEATURES_REPLY, .xid = m.xid};
     f.u.features.datapath_id = dpid;
-    f.u.features.n_tables = 254;
+    f.u.features.n_tables = v10 ? 1 : 254;
+    f.u.features.ports = v10 ? ports : NULL;
+    f.u.features.n_ports = v10 ? 3 : 0;
     send_msg(&f);
     expect_kind(OF_SET_CONFIG, &m);
     expect_kind(OF_MULTIPART_REQUEST, &m);
     struct of_msg d = {.kind = OF_MULTIPART_REPLY, .xid = m.xid};
     d.u.mp_reply.mp_type = OFMP_DESC;
     send_msg(&d);
+    if (v10) {
+        return;
+    }
     expect_kind(OF_MULTIPART_REQUEST, &m);
-    struct of_port ports[3] = {{.port_no = 1, .name = "p1"},
-                               {.port_no = 2, .name = "p2"},
-                               {.port_no = 3, .name = "p3"}};
     struct of_msg p = {.kind = OF_MULTIPART_REPLY, .xid = m.xid};
     p.u.mp_reply.mp_type = OFMP_PORT_DESC;
     p.u.mp_reply.ports = ports;
     p.u.mp_reply.n_ports = 3;
     send_msg(&p);
+}
+
+/* Pumps the loop until the core lists the switch ready. */
+static void pump_until_ready(uint64_t dpid)
+{
+    uint64_t end = time_msec() + 2000;
+    while (!(fx->sw = core_find_switch(fx->core, dpid)) && time_msec() < end) {
+        event_base_loop(fx->base, EVLOOP_NONBLOCK);
+        usleep(1000);
+    }
+    assert_non_null(fx->sw);
+}
+
+/* Switch up on 1.0: every flow goes (the delete cannot filter by cookie),
+ * then a barrier; no table-miss flow (a 1.0 switch sends misses to the
+ * controller by itself). */
+static void expect_switch_up_10(struct of_msg *m)
+{
+    const struct of_flow_mod *fm = &m->u.flow_mod;
+    expect_kind(OF_FLOW_MOD, m);
+    assert_int_equal(fm->command, OFPFC_DELETE);
+    assert_int_equal(fm->match.present, 0);
+    assert_true(fm->out_port == OFPP_ANY);
+    expect_kind(OF_BARRIER_REQUEST, m);
+}
+
+/* Plays the switch through the handshake, then checks and acknowledges
+ * what the application sends on switch up. */
+static void handshake(uint64_t dpid)
+{
+    static struct of_msg m;
+    switch_handshake(dpid);
+    if (fx->off) {
+        pump_until_ready(dpid);
+        expect_nothing(); /* the app leaves the switch alone */
+        return;
+    }
+    if (fx->version == OF_VERSION_1_0) {
+        expect_switch_up_10(&m);
+        send_msg(&(struct of_msg){.kind = OF_BARRIER_REPLY, .xid = m.xid});
+        fx->sw = core_find_switch(fx->core, dpid);
+        assert_non_null(fx->sw);
+        expect_nothing();
+        return;
+    }
 
     /* Switch up: our old flows go, the table-miss comes, then a barrier. */
     expect_kind(OF_FLOW_MOD, &m);
     const struct of_flow_mod *fm = &m.u.flow_mod;
     assert_int_equal(fm->command, OFPFC_DELETE);
-    assert_int_equal(fm->table_id, 0);
+    assert_int_equal(fm->table_id, fx->table);
     assert_int_equal(fm->match.present, 0);
     assert_true(fm->cookie == L2L_COOKIE);
     assert_true(fm->cookie_mask == L2L_COOKIE_MASK);
     expect_kind(OF_FLOW_MOD, &m);
     assert_int_equal(fm->command, OFPFC_ADD);
-    assert_int_equal(fm->table_id, 0);
+    assert_int_equal(fm->table_id, fx->table);
     assert_int_equal(fm->priority, 0);
     assert_int_equal(fm->match.present, 0);
     assert_true(fm->cookie == L2L_COOKIE);
@@ -143,10 +203,19 @@ static void handshake(uint64_t dpid)
     expect_nothing();
 }
 
-static int setup_with(void **state, size_t max_macs)
+static uint8_t table_3(const struct mf_switch *sw, void *arg)
 {
+    return *(const uint8_t *)arg;
+}
+
+static int setup_full(void **state, size_t max_macs, uint8_t version, uint8_t table)
+{
+    static uint8_t table_arg;
     log_set_level(LOG_ERROR);
     fx = calloc(1, sizeof *fx);
+    fx->version = version;
+    fx->table = version == OF_VERSION_1_0 ? 0 : table;
+    fx->off = version == OF_VERSION_1_0 && table != 0;
     fx->base = event_base_new();
     struct core_options co;
     core_options_default(&co);
@@ -154,6 +223,11 @@ static int setup_with(void **state, size_t max_macs)
     struct l2learn_options o;
     l2learn_options_default(&o);
     o.max_macs = max_macs;
+    if (table != 0) { /* as the daemon does when another app is in front */
+        table_arg = table;
+        o.table_of = table_3;
+        o.table_of_arg = &table_arg;
+    }
     fx->l2 = l2learn_create(&o);
     core_add_app(fx->core, l2learn_as_app(fx->l2));
     int sv[2];
@@ -168,12 +242,29 @@ static int setup_with(void **state, size_t max_macs)
 
 static int setup(void **state)
 {
-    return setup_with(state, 65536);
+    return setup_full(state, 65536, OF_VERSION_1_3, 0);
 }
 
 static int setup_cap4(void **state)
 {
-    return setup_with(state, 4);
+    return setup_full(state, 4, OF_VERSION_1_3, 0);
+}
+
+static int setup_10(void **state)
+{
+    return setup_full(state, 65536, OF_VERSION_1_0, 0);
+}
+
+/* table_of says 3, as the daemon does for a site's switch: a 1.0 switch
+ * has one table to share and no cookie filter, so the app stays off it. */
+static int setup_10_behind(void **state)
+{
+    return setup_full(state, 65536, OF_VERSION_1_0, 3);
+}
+
+static int setup_behind(void **state)
+{
+    return setup_full(state, 65536, OF_VERSION_1_3, 3);
 }
 
 static int teardown(void **state)
@@ -207,19 +298,33 @@ static const uint8_t *frame(struct eth_addr dst, struct eth_addr src, uint8_t ta
     return f;
 }
 
-static void packet_in_cookie(uint32_t in_port, struct eth_addr dst, struct eth_addr src,
-                             uint8_t tag, uint64_t cookie)
+/* Packet-In reasons (1.0 and 1.3 share them). */
+enum { NO_MATCH = 0, ACTION = 1 };
+
+/* A Packet-In of the frame from table `table`, rule `cookie` (1.0 carries
+ * neither: decoded, they are 0 and all ones). */
+static void packet_in_full(uint32_t in_port, struct eth_addr dst, struct eth_addr src,
+                           uint8_t tag, uint64_t cookie, uint8_t table, uint8_t reason)
 {
     struct of_msg pi = {.kind = OF_PACKET_IN, .xid = 0};
     pi.u.packet_in.buffer_id = OFP_NO_BUFFER;
     pi.u.packet_in.total_len = 60;
     pi.u.packet_in.cookie = cookie;
+    pi.u.packet_in.table_id = table;
+    pi.u.packet_in.reason = reason;
     of_match_set_in_port(&pi.u.packet_in.match, in_port);
     pi.u.packet_in.data = frame(dst, src, tag);
     pi.u.packet_in.data_len = 60;
     send_msg(&pi);
 }
 
+static void packet_in_cookie(uint32_t in_port, struct eth_addr dst, struct eth_addr src,
+                             uint8_t tag, uint64_t cookie)
+{
+    packet_in_full(in_port, dst, src, tag, cookie, fx->table, NO_MATCH);
+}
+
+/* A miss in our table, as our table-miss flow reports it. */
 static void packet_in(uint32_t in_port, struct eth_addr dst, struct eth_addr src, uint8_t tag)
 {
     packet_in_cookie(in_port, dst, src, tag, L2L_COOKIE);
@@ -247,7 +352,7 @@ static void expect_flow(uint32_t in_port, struct eth_addr src, struct eth_addr d
     expect_kind(OF_FLOW_MOD, &m);
     const struct of_flow_mod *fm = &m.u.flow_mod;
     assert_int_equal(fm->command, OFPFC_ADD);
-    assert_int_equal(fm->table_id, 0);
+    assert_int_equal(fm->table_id, fx->table);
     assert_int_equal(fm->priority, 100);
     assert_int_equal(fm->idle_timeout, 60);
     assert_int_equal(fm->hard_timeout, 0);
@@ -314,6 +419,7 @@ static void test_moved_mac_is_relearned_and_its_flows_replaced(void **state)
     /* Every flow of ours naming B goes, then a barrier, then the flood. */
     expect_kind(OF_FLOW_MOD, &m);
     assert_int_equal(m.u.flow_mod.command, OFPFC_DELETE);
+    assert_int_equal(m.u.flow_mod.table_id, fx->table);
     assert_true(m.u.flow_mod.cookie == L2L_COOKIE);
     assert_true(m.u.flow_mod.cookie_mask == L2L_COOKIE_MASK);
     struct of_match want;
@@ -469,6 +575,127 @@ static void test_l2_table_lru(void **state)
     l2_table_free(&t);
 }
 
+/* ---- OpenFlow 1.0 ---------------------------------------------------------- */
+
+/* A move on 1.0: the deletes name the MAC by match alone (1.0 cannot
+ * filter a delete by cookie; the app owns the switch), then a barrier. */
+static void test_10_moved_mac_deletes_by_match(void **state)
+{
+    static struct of_msg m;
+    packet_in(2, bcast, mac_b, 1);
+    expect_packet_out(2, OFPP_FLOOD, bcast, mac_b, 1);
+    packet_in(3, bcast, mac_b, 2);
+    for (int dst = 1; dst >= 0; dst--) {
+        expect_kind(OF_FLOW_MOD, &m);
+        const struct of_flow_mod *fm = &m.u.flow_mod;
+        assert_int_equal(fm->command, OFPFC_DELETE);
+        assert_true(fm->cookie_mask == 0);
+        assert_true(fm->out_port == OFPP_ANY);
+        struct of_match want;
+        of_match_init(&want);
+        if (dst) {
+            of_match_set_eth_dst(&want, mac_b);
+        } else {
+            of_match_set_eth_src(&want, mac_b);
+        }
+        assert_true(of_match_equal(&fm->match, &want));
+    }
+    expect_kind(OF_BARRIER_REQUEST, &m);
+    uint32_t barrier = m.xid;
+    expect_packet_out(3, OFPP_FLOOD, bcast, mac_b, 2);
+    send_msg(&(struct of_msg){.kind = OF_BARRIER_REPLY, .xid = barrier});
+    packet_in(1, mac_b, mac_a, 3);
+    expect_flow(1, mac_a, mac_b, 3);
+    expect_packet_out(1, 3, mac_b, mac_a, 3);
+    expect_nothing();
+    assert_int_equal(counter(L2L_C_MOVED), 1);
+    assert_int_equal(counter(L2L_C_SWITCH_ERRORS), 0);
+}
+
+static void test_10_port_down_deletes_by_port(void **state)
+{
+    static struct of_msg m;
+    packet_in(2, bcast, mac_b, 1);
+    expect_packet_out(2, OFPP_FLOOD, bcast, mac_b, 1);
+    struct of_msg ps = {.kind = OF_PORT_STATUS, .xid = 0};
+    ps.u.port_status.reason = OFPPR_MODIFY;
+    ps.u.port_status.port = (struct of_port){.port_no = 2, .name = "p2",
+                                             .config = OFPPC_PORT_DOWN};
+    send_msg(&ps);
+    expect_kind(OF_FLOW_MOD, &m);
+    assert_int_equal(m.u.flow_mod.command, OFPFC_DELETE);
+    assert_int_equal(m.u.flow_mod.out_port, 2);
+    assert_int_equal(m.u.flow_mod.match.present, 0);
+    assert_true(m.u.flow_mod.cookie_mask == 0);
+    expect_kind(OF_FLOW_MOD, &m);
+    assert_true(m.u.flow_mod.out_port == OFPP_ANY);
+    struct of_match want;
+    of_match_init(&want);
+    of_match_set_in_port(&want, 2);
+    assert_true(of_match_equal(&m.u.flow_mod.match, &want));
+    expect_nothing();
+    assert_int_equal(l2learn_n_macs(fx->l2, fx->sw), 0);
+}
+
+/* 1.0 Packet-Ins carry no cookie or table: a miss (reason NO_MATCH) is
+ * ours, one a flow's action sent (another controller's, a hand-made flow)
+ * is not. */
+static void test_10_only_misses_are_ours(void **state)
+{
+    packet_in_full(1, mac_b, mac_a, 1, 0, 0, ACTION);
+    expect_nothing();
+    assert_int_equal(counter(L2L_C_IGNORED_FOREIGN), 1);
+    assert_int_equal(l2learn_n_macs(fx->l2, fx->sw), 0);
+    packet_in_full(1, mac_b, mac_a, 2, 0, 0, NO_MATCH);
+    expect_packet_out(1, OFPP_FLOOD, mac_b, mac_a, 2);
+    assert_int_equal(l2learn_n_macs(fx->l2, fx->sw), 1);
+}
+
+/* A 1.0 switch where another application comes first: nothing is sent,
+ * nothing learned, every Packet-In is that application's. */
+static void test_10_behind_another_app_stays_off(void **state)
+{
+    packet_in(1, mac_b, mac_a, 1);
+    packet_in(2, mac_a, mac_b, 2);
+    struct of_msg ps = {.kind = OF_PORT_STATUS, .xid = 0};
+    ps.u.port_status.reason = OFPPR_DELETE;
+    ps.u.port_status.port = (struct of_port){.port_no = 2, .name = "p2"};
+    send_msg(&ps);
+    expect_nothing();
+    assert_int_equal(counter(L2L_C_IGNORED_FOREIGN), 2);
+    assert_int_equal(l2learn_n_macs(fx->l2, fx->sw), 0);
+}
+
+/* ---- Behind another application (table 3) --------------------------------- */
+
+/* Only misses of table 3 are ours: the mobility application's copies of ARP
+ * and RARP frames (table 0, its cookie, reason ACTION) are its own, and so
+ * is anything from another table, even with our cookie. */
+static void test_behind_only_misses_of_our_table(void **state)
+{
+    packet_in_full(1, bcast, mac_a, 1, 0x4d46000000000001ull, 0, ACTION);
+    packet_in_full(1, bcast, mac_a, 2, L2L_COOKIE, 0, NO_MATCH);
+    packet_in_full(1, bcast, mac_a, 3, UINT64_MAX, 0, NO_MATCH);
+    packet_in_full(1, bcast, mac_a, 4, UINT64_MAX, 3, ACTION);
+    packet_in_full(1, bcast, mac_a, 5, 0x4d46000000000001ull, 3, NO_MATCH);
+    expect_nothing();
+    assert_int_equal(counter(L2L_C_IGNORED_FOREIGN), 5);
+    assert_int_equal(l2learn_n_macs(fx->l2, fx->sw), 0);
+    /* Our table-miss flow's Packet-In, as 1.3 reports it. */
+    packet_in(1, bcast, mac_a, 6);
+    expect_packet_out(1, OFPP_FLOOD, bcast, mac_a, 6);
+    /* A miss without our flow (someone deleted it): still a miss of ours. */
+    packet_in_full(2, mac_a, mac_b, 7, UINT64_MAX, 3, NO_MATCH);
+    expect_flow(2, mac_b, mac_a, 1);
+    expect_packet_out(2, 1, mac_a, mac_b, 7);
+    /* A switch that reports our table-miss flow's output as ACTION. */
+    packet_in_full(3, mac_a, mac_c, 8, L2L_COOKIE, 3, ACTION);
+    expect_flow(3, mac_c, mac_a, 1);
+    expect_packet_out(3, 1, mac_a, mac_c, 8);
+    expect_nothing();
+    assert_int_equal(l2learn_n_macs(fx->l2, fx->sw), 3);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -488,6 +715,27 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_port_down_forgets_its_macs, setup, teardown),
         cmocka_unit_test_setup_teardown(test_switch_down_forgets_the_switch, setup, teardown),
         cmocka_unit_test(test_l2_table_lru),
+        /* OpenFlow 1.0: the version-independent cases, then its own. */
+        cmocka_unit_test_setup_teardown(test_unknown_destination_is_flooded, setup_10, teardown),
+        cmocka_unit_test_setup_teardown(test_known_destination_gets_flow_and_packet_out,
+                                        setup_10, teardown),
+        cmocka_unit_test_setup_teardown(test_broadcast_and_multicast_are_flooded, setup_10,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_same_port_and_link_local_are_dropped, setup_10,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_switch_down_forgets_the_switch, setup_10, teardown),
+        cmocka_unit_test_setup_teardown(test_10_moved_mac_deletes_by_match, setup_10, teardown),
+        cmocka_unit_test_setup_teardown(test_10_port_down_deletes_by_port, setup_10, teardown),
+        cmocka_unit_test_setup_teardown(test_10_only_misses_are_ours, setup_10, teardown),
+        cmocka_unit_test_setup_teardown(test_10_behind_another_app_stays_off, setup_10_behind,
+                                        teardown),
+        /* Behind the mobility application: table 3. */
+        cmocka_unit_test_setup_teardown(test_known_destination_gets_flow_and_packet_out,
+                                        setup_behind, teardown),
+        cmocka_unit_test_setup_teardown(test_moved_mac_is_relearned_and_its_flows_replaced,
+                                        setup_behind, teardown),
+        cmocka_unit_test_setup_teardown(test_behind_only_misses_of_our_table, setup_behind,
+                                        teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -18,6 +18,8 @@
  * that reconnects may be up again before its old connection is down. */
 struct l2_sw {
     const struct mf_switch *sw;
+    bool off;                    /* a 1.0 switch another app is in front of */
+    struct l2learn_options opts; /* the app's, with this switch's table */
     struct l2_table macs;
     struct l2_sw *next;
 };
@@ -48,6 +50,8 @@ void l2learn_options_default(struct l2learn_options *o)
     o->priority = 100;
     o->idle_timeout = 60;
     o->max_macs = 65536;
+    o->table_of = NULL;
+    o->table_of_arg = NULL;
 }
 
 static void count(struct l2learn *l, enum l2l_counter c)
@@ -102,6 +106,16 @@ static void sw_grow(struct l2learn *l)
     free(old);
 }
 
+static bool has_cookie_filter(const struct mf_switch *sw)
+{
+    return sw_get_info(sw)->version != OF_VERSION_1_0;
+}
+
+static uint8_t table_of(const struct l2learn *l, const struct mf_switch *sw)
+{
+    return l->opts.table_of ? l->opts.table_of(sw, l->opts.table_of_arg) : l->opts.table_id;
+}
+
 static struct l2_sw *sw_add(struct l2learn *l, const struct mf_switch *sw)
 {
     struct l2_sw **p = sw_slot(l, sw);
@@ -113,6 +127,11 @@ static struct l2_sw *sw_add(struct l2learn *l, const struct mf_switch *sw)
         return NULL;
     }
     s->sw = sw;
+    s->opts = l->opts;
+    uint8_t table = table_of(l, sw);
+    /* 1.0 has one table: it is ours whole, or not at all. */
+    s->off = !has_cookie_filter(sw) && table != 0;
+    s->opts.table_id = s->off ? 0 : table;
     l2_table_init(&s->macs, l->opts.max_macs, l->seed ^ (uint64_t)(uintptr_t)sw);
     *p = s;
     if (++l->n_sw > l->n_buckets) {
@@ -137,11 +156,6 @@ static void sw_remove(struct l2learn *l, const struct mf_switch *sw)
 
 /* ---- Sending ------------------------------------------------------------ */
 
-static bool has_cookie_filter(const struct mf_switch *sw)
-{
-    return sw_get_info(sw)->version != OF_VERSION_1_0;
-}
-
 static void send_msg(struct l2learn *l, struct mf_switch *sw, struct of_msg *m)
 {
     if (sw_send(sw, m) == 0) {
@@ -162,24 +176,36 @@ static void on_batch(struct mf_switch *sw, const struct sw_batch_result *r, void
 
 /* ---- Hooks -------------------------------------------------------------- */
 
+/* Flows of ours from an earlier run are dropped: they may point where a
+ * host no longer is, and would hide its move while traffic keeps them
+ * alive. 1.3: by cookie, then our table-miss flow. 1.0: the delete cannot
+ * filter, and the app owns the switch, so every flow goes; no table-miss
+ * flow, as a 1.0 switch sends misses to the controller by itself (and a
+ * flow's Packet-Ins would come as reason ACTION, not as misses). */
 static void on_switch_up(struct mf_app *app, struct mf_switch *sw)
 {
     struct l2learn *l = app->priv;
-    if (!sw_add(l, sw)) {
+    struct l2_sw *s = sw_add(l, sw);
+    if (!s) {
         count(l, L2L_C_NOMEM);
         return;
     }
-    /* Flows of ours from an earlier run are dropped (1.3: by cookie; 1.0
-     * cannot filter a delete, and must not lose other flows, so keeps them;
-     * they are still right, only idle-timed). */
+    if (s->off) {
+        LOG_INF(MOD, "switch %016llx: OpenFlow 1.0 with another application in front: "
+                "learning stays off it", (unsigned long long)sw_get_info(sw)->dpid);
+        return;
+    }
     static struct of_msg m;
+    bool filter = has_cookie_filter(sw);
     struct sw_batch *b = sw_batch_begin(sw);
-    if (has_cookie_filter(sw)) {
-        l2l_msg_delete_all(&m, &l->opts);
+    l2l_msg_delete_all(&m, &s->opts, filter);
+    sw_batch_add(b, &m);
+    if (filter) {
+        l2l_msg_table_miss(&m, &s->opts);
         sw_batch_add(b, &m);
     }
-    l2l_msg_table_miss(&m, &l->opts);
-    sw_batch_add(b, &m);
+    LOG_INF(MOD, "switch %016llx: learning in table %u", (unsigned long long)sw_get_info(sw)->dpid,
+            (unsigned)s->opts.table_id);
     sw_batch_commit(b, on_batch, l);
 }
 
@@ -202,25 +228,39 @@ static bool is_real_port(uint32_t p)
     return (p != 0 && p < OFPP_MAX) || p == OFPP_LOCAL;
 }
 
-/* A Packet-In raised by another application's rule is not ours to forward.
- * 1.3 Packet-Ins carry the rule's cookie (all ones when none); 1.0 ones
- * carry none (0). */
-static bool is_ours(const struct of_packet_in *pi)
+/* Packet-In reasons, the same numbers in 1.0 and 1.3. */
+enum { PI_NO_MATCH = 0, PI_ACTION = 1 };
+
+/* Only a miss in our own table is ours to forward: one that met our
+ * table-miss flow (1.3 reports it as NO_MATCH; a switch that says ACTION
+ * is taken too, as no other flow of ours sends to the controller), or no
+ * flow at all (cookie all ones; always so in 1.0, where the codec gives
+ * every Packet-In that cookie and table 0). Anything another application's
+ * rule sent (the mobility application's ARP and RARP copies from table 0,
+ * with its cookie and reason ACTION) is that application's, even when the
+ * same frame later misses in our table and comes again as ours. */
+static bool is_ours(const struct l2_sw *s, const struct of_packet_in *pi)
 {
-    return (pi->cookie & L2L_COOKIE_MASK) == L2L_COOKIE || pi->cookie == 0 ||
-           pi->cookie == UINT64_MAX;
+    if (pi->table_id != s->opts.table_id) {
+        return false;
+    }
+    if (pi->cookie == L2L_COOKIE) {
+        return pi->reason == PI_NO_MATCH || pi->reason == PI_ACTION;
+    }
+    return pi->cookie == UINT64_MAX && pi->reason == PI_NO_MATCH;
 }
 
 /* The MAC moved: every flow of ours naming it goes, then a barrier, so that
  * no switch may apply the flow that follows before the deletes. */
-static void forget_flows_of(struct l2learn *l, struct mf_switch *sw, struct eth_addr mac)
+static void forget_flows_of(struct l2learn *l, struct mf_switch *sw, const struct l2_sw *s,
+                            struct eth_addr mac)
 {
     static struct of_msg m;
     bool filter = has_cookie_filter(sw);
     struct sw_batch *b = sw_batch_begin(sw);
-    l2l_msg_delete_mac(&m, &l->opts, mac, true, filter);
+    l2l_msg_delete_mac(&m, &s->opts, mac, true, filter);
     sw_batch_add(b, &m);
-    l2l_msg_delete_mac(&m, &l->opts, mac, false, filter);
+    l2l_msg_delete_mac(&m, &s->opts, mac, false, filter);
     sw_batch_add(b, &m);
     sw_batch_commit(b, on_batch, l);
 }
@@ -246,7 +286,7 @@ static void learn(struct l2learn *l, struct mf_switch *sw, struct l2_sw *s, stru
         count(l, L2L_C_MOVED);
         LOG_DBG(MOD, "%016llx: " ETH_ADDR_FMT " moved from port %u to %u",
                 (unsigned long long)sw_get_info(sw)->dpid, ETH_ADDR_ARGS(mac), old_port, port);
-        forget_flows_of(l, sw, mac);
+        forget_flows_of(l, sw, s, mac);
         break;
     case L2_NOMEM:
         count(l, L2L_C_NOMEM);
@@ -259,7 +299,12 @@ static void on_packet_in(struct mf_app *app, struct mf_switch *sw, const struct 
 {
     struct l2learn *l = app->priv;
     count(l, L2L_C_PACKET_INS);
-    if (!is_ours(pi)) {
+    struct l2_sw *s = sw_find(l, sw);
+    if (!s) {
+        count(l, L2L_C_NOMEM); /* switch_up could not track it */
+        return;
+    }
+    if (s->off || !is_ours(s, pi)) {
         count(l, L2L_C_IGNORED_FOREIGN);
         return;
     }
@@ -271,11 +316,6 @@ static void on_packet_in(struct mf_app *app, struct mf_switch *sw, const struct 
     /* A multicast source is not a station (802.3); forwarding it could loop. */
     if (eth_addr_is_multicast(pkt->src) || eth_addr_is_zero(pkt->src)) {
         count(l, L2L_C_REJECT_BAD_SOURCE);
-        return;
-    }
-    struct l2_sw *s = sw_find(l, sw);
-    if (!s) {
-        count(l, L2L_C_NOMEM); /* switch_up could not track it */
         return;
     }
     learn(l, sw, s, pkt->src, in);
@@ -295,7 +335,7 @@ static void on_packet_in(struct mf_app *app, struct mf_switch *sw, const struct 
         count(l, L2L_C_DROPPED_SAME_PORT); /* it is already where it goes */
         return;
     }
-    l2l_msg_flow(&m, &l->opts, in, pkt->src, pkt->dst, out);
+    l2l_msg_flow(&m, &s->opts, in, pkt->src, pkt->dst, out);
     send_msg(l, sw, &m);
     count(l, L2L_C_FLOWS_ADDED);
     l2l_msg_packet_out(&m, pi, in, out);
@@ -314,13 +354,13 @@ static void on_port_status(struct mf_app *app, struct mf_switch *sw,
     bool gone = ps->reason == OFPPR_DELETE || (ps->port.config & OFPPC_PORT_DOWN) ||
                 (ps->port.state & OFPPS_LINK_DOWN);
     struct l2_sw *s = sw_find(l, sw);
-    if (!gone || !s) {
+    if (!gone || !s || s->off) {
         return;
     }
     l->n_macs -= l2_table_forget_port(&s->macs, ps->port.port_no);
     static struct of_msg m;
     for (int in_port = 0; in_port < 2; in_port++) {
-        l2l_msg_delete_port(&m, &l->opts, ps->port.port_no, in_port, has_cookie_filter(sw));
+        l2l_msg_delete_port(&m, &s->opts, ps->port.port_no, in_port, has_cookie_filter(sw));
         send_msg(l, sw, &m);
     }
 }

@@ -17,7 +17,19 @@
  * the new flow so that no switch may reorder the two.
  *
  * Cookies: L2L_COOKIE_TAG in the top 16 bits, disjoint from the mobility
- * application's 0x4d46. */
+ * application's 0x4d46.
+ *
+ * Whose Packet-Ins: only table misses of the app's own table (its
+ * table-miss flow, or no flow at all), never a Packet-In that another
+ * application's rule asked for (the mobility application's ARP and RARP
+ * copies in table 0 when learning sits behind it in table 3), which that
+ * application handles; see is_ours() in l2learn.c.
+ *
+ * OpenFlow 1.0 (one table, deletes that cannot filter by cookie): the app
+ * owns the switch, or stays off it when another application is in front
+ * (table_of below). At switch up it deletes every flow; it installs no
+ * table-miss flow, since a 1.0 switch sends what misses to the controller
+ * by itself; deletes name the MAC or port by match alone. */
 #ifndef MATFLOW_L2LEARN_H
 #define MATFLOW_L2LEARN_H
 
@@ -37,6 +49,14 @@ struct l2learn_options {
     uint16_t priority;      /* of learned flows; the table-miss is 0 */
     uint16_t idle_timeout;  /* seconds, of learned flows */
     size_t max_macs;        /* per switch; beyond, the oldest is evicted */
+    /* The table the app owns on one switch, when switches differ (another
+     * application in front of it on some of them); NULL: table_id on
+     * every switch. Asked once, at switch up. An OpenFlow 1.0 switch has
+     * one table and deletes without a cookie filter, so it cannot be
+     * shared: the app takes it whole when this says 0, and leaves it
+     * alone (Packet-Ins counted as foreign) when this names another. */
+    uint8_t (*table_of)(const struct mf_switch *sw, void *arg);
+    void *table_of_arg;
 };
 
 void l2learn_options_default(struct l2learn_options *o);

@@ -29,9 +29,9 @@ static void filter_ours(struct of_flow_mod *fm, bool cookie_filter)
     fm->cookie_mask = cookie_filter ? L2L_COOKIE_MASK : 0;
 }
 
-void l2l_msg_delete_all(struct of_msg *m, const struct l2learn_options *o)
+void l2l_msg_delete_all(struct of_msg *m, const struct l2learn_options *o, bool cookie_filter)
 {
-    filter_ours(flow_mod(m, OFPFC_DELETE, o), true);
+    filter_ours(flow_mod(m, OFPFC_DELETE, o), cookie_filter);
 }
 
 void l2l_msg_delete_mac(struct of_msg *m, const struct l2learn_options *o, struct eth_addr mac,

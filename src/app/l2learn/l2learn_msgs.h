@@ -10,10 +10,10 @@
 
 /* The table-miss flow: priority 0, everything to the controller, whole. */
 void l2l_msg_table_miss(struct of_msg *m, const struct l2learn_options *o);
-/* Deletes every flow of ours in our table. With cookie filter false (a
- * version without one, OpenFlow 1.0) it would delete every flow of the
- * table, so the caller must not send it then. */
-void l2l_msg_delete_all(struct of_msg *m, const struct l2learn_options *o);
+/* Deletes every flow of ours in our table; with cookie_filter false (a
+ * version without one, OpenFlow 1.0) every flow of the table: send it then
+ * only where the app owns the whole switch. */
+void l2l_msg_delete_all(struct of_msg *m, const struct l2learn_options *o, bool cookie_filter);
 /* Deletes our flows whose match names mac as destination (dst true) or as
  * source; cookie_filter false on versions that cannot filter deletes. */
 void l2l_msg_delete_mac(struct of_msg *m, const struct l2learn_options *o, struct eth_addr mac,
