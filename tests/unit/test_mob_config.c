@@ -196,6 +196,24 @@ static void test_uplinks(void **state)
               "test.yaml:21: site site3: port 11 is both uplink and hypervisor port\n");
 }
 
+/* The table packets go to after the mobility rules (a learning switch's):
+ * 0 is NORMAL; tables 0-2 are the mobility rules' own, 255 means "all". */
+static void test_forward_table(void **state)
+{
+    cfg.sites[0].forward_table = 3;
+    cfg.sites[1].forward_table = 254;
+    expect(0, "");
+    cfg.sites[2].forward_table = 2;
+    expect(1, "test.yaml:21: site site3: forward_table 2: tables 0-2 hold the mobility rules; "
+              "forward to a table from 3 to 254, or 0 for NORMAL\n");
+    cfg.sites[2].forward_table = 1;
+    cfg.sites[0].forward_table = 255;
+    expect(2, "test.yaml:5: site site1: forward_table 255: tables 0-2 hold the mobility rules; "
+              "forward to a table from 3 to 254, or 0 for NORMAL\n"
+              "test.yaml:21: site site3: forward_table 1: tables 0-2 hold the mobility rules; "
+              "forward to a table from 3 to 254, or 0 for NORMAL\n");
+}
+
 static void test_static_node_outside(void **state)
 {
     add_node("52:54:00:12:34:56", IP(10, 9, 0, 5), 30);
@@ -328,6 +346,7 @@ int main(void)
         cmocka_unit_test_setup(test_pool_outside_prefix, setup),
         cmocka_unit_test_setup(test_pool_holds_gateway, setup),
         cmocka_unit_test_setup(test_uplinks, setup),
+        cmocka_unit_test_setup(test_forward_table, setup),
         cmocka_unit_test_setup(test_static_node_outside, setup),
         cmocka_unit_test_setup(test_static_node_in_pool_or_gateway, setup),
         cmocka_unit_test_setup(test_static_node_repeated, setup),

@@ -1169,6 +1169,7 @@ static void test_delete_by_cookie(void **state)
 
 #define MAX_FLOWS 128
 #define LEGACY N_SITES
+#define LEARNING_TABLE 3 /* where forward_table sends packets (test_forward_table) */
 
 struct flow_table {
     unsigned n;
@@ -1370,6 +1371,15 @@ static void pipeline(struct net *n, unsigned s, struct frame f, struct outputs *
     o->n = 0;
     uint8_t table = 0;
     for (int steps = 0; steps < 4; steps++) {
+        if (table == LEARNING_TABLE) {
+            /* The L2-learning application's table: it knows every MAC here,
+             * so it forwards as NORMAL would. */
+            trace(n, " s%u:t%u learning", s + 1, table);
+            assert_true(o->n < MAX_OUT);
+            o->port[o->n] = OFPP_NORMAL;
+            o->f[o->n++] = f;
+            return;
+        }
         const struct of_flow_mod *best = NULL;
         for (unsigned i = 0; i < t->n; i++) {
             const struct of_flow_mod *fm = &t->fm[i];
@@ -2150,6 +2160,103 @@ static void test_update_order_return_home(void **state)
     }
 }
 
+/* ---- Learning behind mobility (forward_table) ------------------------- */
+
+static int setup_learning(void **state)
+{
+    setup(state);
+    for (unsigned s = 0; s < N_SITES; s++) {
+        cfg.sites[s].forward_table = LEARNING_TABLE;
+    }
+    assert_int_equal(mob_config_validate(&cfg, "testbed"), 0);
+    return 0;
+}
+
+/* A rule as it reads with forward_table: every output to NORMAL becomes a
+ * goto to the learning table; nothing else changes. */
+static void to_learning(struct of_flow_mod *fm)
+{
+    struct of_action_list *l = &fm->insts.apply;
+    unsigned k = 0;
+    bool normal = false;
+    for (unsigned i = 0; i < l->n; i++) {
+        if (l->a[i].type == OFAT_OUTPUT && l->a[i].u.output.port == OFPP_NORMAL) {
+            normal = true;
+        } else {
+            l->a[k++] = l->a[i];
+        }
+    }
+    l->n = k;
+    if (normal) {
+        assert_false(fm->insts.present & OFIB_GOTO_TABLE);
+        fm->insts.present |= OFIB_GOTO_TABLE;
+        fm->insts.goto_table = LEARNING_TABLE;
+        if (k == 0) {
+            fm->insts.present &= ~(uint32_t)OFIB_APPLY_ACTIONS;
+        }
+    }
+}
+
+/* Every rule of every placement at every switch, with forward_table set:
+ * the NORMAL rule set with each NORMAL turned into goto 3 (table 2's miss,
+ * ARP's and RARP's "controller + NORMAL" included), encodable as 1.3; with
+ * it unset, no rule names table 3. */
+static void test_forward_table_rules(void **state)
+{
+    struct rules *normal = rules_new(), *learning = rules_new();
+    unsigned gotos = 0;
+    for (unsigned s = 0; s < N_SITES; s++) {
+        for (unsigned home = 0; home < N_SITES; home++) {
+            for (unsigned site = 0; site < N_SITES; site++) {
+                struct mob_placement p = place_a(home, site, 4);
+                for (int w = BASE; w <= RETURN; w++) {
+                    for (unsigned k = 0; k < N_SITES; k++) {
+                        cfg.sites[k].forward_table = 0;
+                    }
+                    plan(normal, (enum which)w, s, &p);
+                    for (unsigned i = 0; i < normal->n; i++) {
+                        assert_false((normal->fm[i].insts.present & OFIB_GOTO_TABLE) &&
+                                     normal->fm[i].insts.goto_table == LEARNING_TABLE);
+                        to_learning(&normal->fm[i]);
+                    }
+                    cfg.sites[s].forward_table = LEARNING_TABLE;
+                    plan(learning, (enum which)w, s, &p);
+                    assert_rules_equal(learning, normal, "forward_table 3");
+                    for (unsigned i = 0; i < learning->n; i++) {
+                        assert_encodes(&learning->fm[i]);
+                        gotos += (learning->fm[i].insts.present & OFIB_GOTO_TABLE) &&
+                                 learning->fm[i].insts.goto_table == LEARNING_TABLE;
+                    }
+                }
+            }
+        }
+    }
+    assert_true(gotos > 0);
+    /* The base rules by name: RARP and ARP copy to the controller, then
+     * the learning table; table 2's miss goes there too. */
+    cfg.sites[0].forward_table = LEARNING_TABLE;
+    plan(learning, BASE, 0, NULL);
+    unsigned seen = 0;
+    for (unsigned i = 0; i < learning->n; i++) {
+        const struct of_flow_mod *fm = &learning->fm[i];
+        if (of_match_has(&fm->match, OFF_ETH_TYPE) &&
+            (fm->match.value[OFF_ETH_TYPE].u16 == 0x0806 ||
+             fm->match.value[OFF_ETH_TYPE].u16 == 0x8035)) {
+            assert_int_equal(fm->insts.apply.n, 1);
+            assert_int_equal(fm->insts.apply.a[0].u.output.port, OFPP_CONTROLLER);
+            assert_int_equal(fm->insts.goto_table, LEARNING_TABLE);
+            seen++;
+        } else if (fm->table_id == T_DEST) {
+            assert_int_equal(fm->insts.present, OFIB_GOTO_TABLE);
+            assert_int_equal(fm->insts.goto_table, LEARNING_TABLE);
+            seen++;
+        }
+    }
+    assert_int_equal(seen, 3);
+    free(normal);
+    free(learning);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -2178,6 +2285,14 @@ int main(void)
         cmocka_unit_test_setup(test_update_order_first_move, setup),
         cmocka_unit_test_setup(test_update_order_second_move, setup),
         cmocka_unit_test_setup(test_update_order_return_home, setup),
+        cmocka_unit_test_setup(test_forward_table_rules, setup),
+        /* The same traffic with a learning table behind the rules. */
+        cmocka_unit_test_setup(test_dataplane_away, setup_learning),
+        cmocka_unit_test_setup(test_dataplane_two_nodes, setup_learning),
+        cmocka_unit_test_setup(test_dataplane_same_site, setup_learning),
+        cmocka_unit_test_setup(test_dataplane_home_again, setup_learning),
+        cmocka_unit_test_setup(test_update_order_first_move, setup_learning),
+        cmocka_unit_test_setup(test_update_order_second_move, setup_learning),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -137,12 +137,79 @@ static void learn_host(struct mob_app *m, unsigned site, uint32_t port, const st
             s->name, port);
 }
 
+/* Where the switches already deliver a node: its update's site once that
+ * update's sending side is out, else its committed site; -1 if at home. */
+static int delivered_at(const struct mob_binding *b)
+{
+    const struct mob_update *u = b->upd;
+    if (u && !u->failed && !u->aborted && mob_update_sending_started(u)) {
+        return u->to_home ? -1 : (int)u->site;
+    }
+    return b->away ? (int)b->site : -1;
+}
+
+/* The node whose MoA at this site is `tpa`: committed there, or being
+ * received there by an update in flight (its rules go out with the probe).
+ * A walk over the bindings, for addresses of the site's pool only: the
+ * router asks once per ARP timeout. */
+static struct mob_binding *node_by_moa(struct mob_app *m, unsigned site, uint32_t tpa)
+{
+    const struct mob_site *s = m->topo.sites[site].cfg;
+    if (tpa < s->pool_first || tpa > s->pool_last) {
+        return NULL;
+    }
+    struct mob_binding *b, *tmp;
+    HASH_ITER(hh_hoa, m->by_hoa, b, tmp) {
+        const struct mob_update *u = b->upd;
+        if ((b->away && b->site == site && b->moa == tpa) ||
+            (u && !u->failed && !u->aborted && !u->to_home && u->site == site && u->moa == tpa)) {
+            return b;
+        }
+    }
+    return NULL;
+}
+
+/* OpenFlow 1.0 switches cannot build ARP replies (no set_field on ARP
+ * fields): mob_flows10.c hands the controller the requests a 1.3 switch
+ * answers itself, and they are answered here, with the same timing as
+ * the 1.3 rules: the MoA from the receiving side on, the HoA at home and
+ * the node's home prefix once the sending side is out. */
+static bool answer_of10(struct mob_app *m, struct mf_switch *sw, unsigned site, uint32_t in_port,
+                        const struct pkt_arp *a)
+{
+    struct mob_binding *by_moa = node_by_moa(m, site, a->tpa);
+    if (by_moa && !eth_addr_equal(a->sha, by_moa->mac)) {
+        answer(m, sw, in_port, a, by_moa->mac);
+        return true;
+    }
+    struct mob_binding *target = mob_binding_by_hoa(m, a->tpa);
+    int at = target ? delivered_at(target) : -1;
+    if (target && at >= 0 && target->home == site && (unsigned)at != site &&
+        !eth_addr_equal(a->sha, target->mac)) {
+        answer(m, sw, in_port, a, target->mac);
+        return true;
+    }
+    struct mob_binding *asker = mob_binding_by_mac(m, a->sha);
+    if (asker && delivered_at(asker) == (int)site && a->spa == asker->hoa &&
+        m->topo.sites[site].gw_mac_known) {
+        const struct mob_site *home = m->topo.sites[asker->home].cfg;
+        if ((a->tpa & mob_prefix_mask(home->prefix_len)) == home->prefix) {
+            answer(m, sw, in_port, a, m->topo.sites[site].gw_mac);
+            return true;
+        }
+    }
+    return false;
+}
+
 /* Requests the switch rules send here: a host of a node's home site asking
  * for the node's HoA, or a moved node asking for an address of its home
- * prefix. */
+ * prefix (on 1.0, every request a 1.3 switch answers itself, too). */
 static void answer_request(struct mob_app *m, struct mf_switch *sw, unsigned site,
                            uint32_t in_port, const struct pkt_arp *a)
 {
+    if (sw_get_info(sw)->version == OF_VERSION_1_0 && answer_of10(m, sw, site, in_port, a)) {
+        return;
+    }
     struct mob_binding *target = mob_binding_by_hoa(m, a->tpa);
     if (target && target->away && target->home == site && target->site != site &&
         !eth_addr_equal(a->sha, target->mac)) {

@@ -40,6 +40,15 @@ static unsigned check_site(const struct mob_site *s, const char *file)
                 s->name);
         errors++;
     }
+    if (s->forward_table != 0 &&
+        (s->forward_table < MOB_FIRST_FREE_TABLE || s->forward_table > MOB_LAST_TABLE)) {
+        fprintf(stderr,
+                "%s:%u: site %s: forward_table %u: tables 0-%u hold the mobility rules; "
+                "forward to a table from %u to %u, or 0 for NORMAL\n",
+                file, s->line, s->name, s->forward_table, MOB_FIRST_FREE_TABLE - 1,
+                MOB_FIRST_FREE_TABLE, MOB_LAST_TABLE);
+        errors++;
+    }
     for (unsigned i = 0; i < s->n_uplinks; i++) {
         if (mob_site_is_hypervisor_port(s, s->uplinks[i])) {
             fprintf(stderr, "%s:%u: site %s: port %u is both uplink and hypervisor port\n",

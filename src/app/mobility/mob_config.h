@@ -15,6 +15,10 @@
 #define MOB_MAX_PORTS 64
 #define MOB_MAX_STATIC_NODES 1024
 #define MOB_NAME_LEN 32
+/* Tables 0-2 hold the mobility rules (mob_flows.h); a forwarding table
+ * must come after them, and 255 means "all tables" in OpenFlow. */
+#define MOB_FIRST_FREE_TABLE 3
+#define MOB_LAST_TABLE 254
 
 struct mob_site {
     char name[MOB_NAME_LEN];
@@ -28,6 +32,12 @@ struct mob_site {
     uint32_t hypervisor_ports[MOB_MAX_PORTS];
     unsigned n_hypervisor_ports;
     uint32_t pool_first, pool_last; /* MoA pool, inclusive, host order */
+    /* Where packets go once the mobility rules are done with them: 0 is
+     * the switch's NORMAL pipeline (a hybrid switch); otherwise the
+     * OpenFlow 1.3 table an L2-learning application owns (MOB_FIRST_FREE_TABLE
+     * or later), for switches without NORMAL. OpenFlow 1.0 has one table:
+     * there the rules use NORMAL whatever this says (logged). */
+    uint8_t forward_table;
     /* Where each setting came from, for error messages: line numbers. */
     unsigned line;
 };

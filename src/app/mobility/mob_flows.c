@@ -6,6 +6,8 @@
  * (a moved node talking to another moved node) with O(bindings) rules. */
 #include "app/mobility/mob_flows.h"
 
+#include "app/mobility/mob_flows_build.h"
+
 #include <string.h>
 
 #define T_CLASSIFY 0
@@ -54,46 +56,22 @@ uint32_t mob_cookie_epoch(uint64_t cookie)
     return (uint32_t)cookie & MOB_EPOCH_MASK;
 }
 
-static void fm_start(struct of_flow_mod *fm, uint8_t table, uint16_t prio, uint64_t cookie)
-{
-    of_flow_mod_init(fm, OFPFC_ADD);
-    fm->table_id = table;
-    fm->priority = prio;
-    fm->cookie = cookie;
-}
-
-static void set_u16(struct of_action_list *l, enum of_field f, uint16_t v)
-{
-    of_actions_set_field(l, f, (union of_field_value){.u16 = v});
-}
-
-static void set_u32(struct of_action_list *l, enum of_field f, uint32_t v)
-{
-    of_actions_set_field(l, f, (union of_field_value){.u32 = v});
-}
-
-static void set_mac(struct of_action_list *l, enum of_field f, struct eth_addr a)
-{
-    of_actions_set_field(l, f, (union of_field_value){.mac = a});
-}
-
-static struct of_action_list *apply(struct of_flow_mod *fm)
-{
-    fm->insts.present |= OFIB_APPLY_ACTIONS;
-    return &fm->insts.apply;
-}
-
 static void goto_table(struct of_flow_mod *fm, uint8_t table)
 {
     fm->insts.present |= OFIB_GOTO_TABLE;
     fm->insts.goto_table = table;
 }
 
-static void match_arp_request(struct of_match *m, uint32_t tpa)
+/* Where a packet goes once the rules are done with it: NORMAL on a hybrid
+ * switch, or the table of the L2-learning application behind us. */
+static void forward(const struct mob_topology *t, unsigned s, struct of_flow_mod *fm)
 {
-    of_match_set_eth_type(m, 0x0806);
-    of_match_set(m, OFF_ARP_OP, (union of_field_value){.u16 = 1});
-    of_match_set(m, OFF_ARP_TPA, (union of_field_value){.u32 = tpa});
+    uint8_t table = t->sites[s].cfg->forward_table;
+    if (table == 0) {
+        of_actions_output(mob_apply(fm), OFPP_NORMAL, 0);
+    } else {
+        goto_table(fm, table);
+    }
 }
 
 /* An ARP reply built in the switch for a known asker: "tpa is at
@@ -103,20 +81,20 @@ static void emit_arp_answer(uint64_t cookie, uint32_t in_port, struct eth_addr a
                             mob_emit_fn *emit, void *arg)
 {
     struct of_flow_mod fm;
-    fm_start(&fm, T_CLASSIFY, PRIO_ARP_ANSWER, cookie);
+    mob_fm_start(&fm, T_CLASSIFY, PRIO_ARP_ANSWER, cookie);
     if (in_port != OFPP_ANY) {
         of_match_set_in_port(&fm.match, in_port);
     }
     of_match_set_eth_src(&fm.match, asker_mac);
-    match_arp_request(&fm.match, tpa);
-    struct of_action_list *a = apply(&fm);
-    set_mac(a, OFF_ETH_DST, asker_mac);
-    set_mac(a, OFF_ETH_SRC, answer_mac);
-    set_u16(a, OFF_ARP_OP, 2);
-    set_mac(a, OFF_ARP_SHA, answer_mac);
-    set_u32(a, OFF_ARP_SPA, tpa);
-    set_mac(a, OFF_ARP_THA, asker_mac);
-    set_u32(a, OFF_ARP_TPA, asker_ip);
+    mob_match_arp_request(&fm.match, tpa);
+    struct of_action_list *a = mob_apply(&fm);
+    mob_set_mac(a, OFF_ETH_DST, asker_mac);
+    mob_set_mac(a, OFF_ETH_SRC, answer_mac);
+    mob_set_u16(a, OFF_ARP_OP, 2);
+    mob_set_mac(a, OFF_ARP_SHA, answer_mac);
+    mob_set_u32(a, OFF_ARP_SPA, tpa);
+    mob_set_mac(a, OFF_ARP_THA, asker_mac);
+    mob_set_u32(a, OFF_ARP_TPA, asker_ip);
     of_actions_output(a, OFPP_IN_PORT, 0);
     emit(arg, &fm);
 }
@@ -126,21 +104,21 @@ void mob_flows_base(const struct mob_topology *t, unsigned s, mob_emit_fn *emit,
     uint64_t cookie = mob_cookie(MOB_ROLE_BASE, 0, 0);
     struct of_flow_mod fm;
 
-    fm_start(&fm, T_CLASSIFY, PRIO_RARP, cookie);
+    mob_fm_start(&fm, T_CLASSIFY, PRIO_RARP, cookie);
     of_match_set_eth_type(&fm.match, 0x8035);
-    of_actions_output(apply(&fm), OFPP_CONTROLLER, OFPCML_NO_BUFFER);
-    of_actions_output(apply(&fm), OFPP_NORMAL, 0); /* the bridge learns where the MAC is */
+    mob_to_controller(&fm);
+    forward(t, s, &fm); /* the bridge learns where the MAC is */
     emit(arg, &fm);
 
-    fm_start(&fm, T_CLASSIFY, PRIO_ARP, cookie);
+    mob_fm_start(&fm, T_CLASSIFY, PRIO_ARP, cookie);
     of_match_set_eth_type(&fm.match, 0x0806);
-    of_actions_output(apply(&fm), OFPP_CONTROLLER, OFPCML_NO_BUFFER);
-    of_actions_output(apply(&fm), OFPP_NORMAL, 0);
+    mob_to_controller(&fm);
+    forward(t, s, &fm);
     emit(arg, &fm);
 
     for (unsigned i = 0; i < t->n_sites; i++) {
         const struct mob_site *site = t->sites[i].cfg;
-        fm_start(&fm, T_CLASSIFY, PRIO_PREFIX, cookie);
+        mob_fm_start(&fm, T_CLASSIFY, PRIO_PREFIX, cookie);
         of_match_set_eth_type(&fm.match, 0x0800);
         of_match_set_ipv4_dst(&fm.match, site->prefix, mob_prefix_mask(site->prefix_len));
         fm.insts.present |= OFIB_WRITE_METADATA;
@@ -150,14 +128,14 @@ void mob_flows_base(const struct mob_topology *t, unsigned s, mob_emit_fn *emit,
         emit(arg, &fm);
     }
 
-    fm_start(&fm, T_CLASSIFY, 0, cookie);
+    mob_fm_start(&fm, T_CLASSIFY, 0, cookie);
     goto_table(&fm, T_SOURCE);
     emit(arg, &fm);
-    fm_start(&fm, T_SOURCE, 0, cookie);
+    mob_fm_start(&fm, T_SOURCE, 0, cookie);
     goto_table(&fm, T_DEST);
     emit(arg, &fm);
-    fm_start(&fm, T_DEST, 0, cookie);
-    of_actions_output(apply(&fm), OFPP_NORMAL, 0);
+    mob_fm_start(&fm, T_DEST, 0, cookie);
+    forward(t, s, &fm);
     emit(arg, &fm);
 }
 
@@ -171,16 +149,10 @@ bool mob_flows_ready(const struct mob_topology *t, const struct mob_placement *p
     return p->home < t->n_sites && p->site < t->n_sites;
 }
 
-/* Placements are for nodes away from home; at home a node needs no rule. */
-static bool placement_away(const struct mob_topology *t, const struct mob_placement *p)
-{
-    return p->site != p->home && p->site < t->n_sites && p->home < t->n_sites;
-}
-
 void mob_flows_receiving(const struct mob_topology *t, unsigned s, const struct mob_placement *p,
                          mob_emit_fn *emit, void *arg)
 {
-    if (!placement_away(t, p)) {
+    if (!mob_placement_away(t, p)) {
         return;
     }
     uint64_t cookie = mob_cookie(MOB_ROLE_RECEIVING, p->id, p->epoch);
@@ -188,10 +160,10 @@ void mob_flows_receiving(const struct mob_topology *t, unsigned s, const struct 
     struct of_flow_mod fm;
 
     /* Everywhere: packets from the node carry its MoA; hosts here see its HoA. */
-    fm_start(&fm, T_SOURCE, PRIO_XLATE, cookie);
+    mob_fm_start(&fm, T_SOURCE, PRIO_XLATE, cookie);
     of_match_set_eth_type(&fm.match, 0x0800);
     of_match_set_ipv4_src(&fm.match, p->moa, UINT32_MAX);
-    set_u32(apply(&fm), OFF_IPV4_SRC, p->hoa);
+    mob_set_u32(mob_apply(&fm), OFF_IPV4_SRC, p->hoa);
     goto_table(&fm, T_DEST);
     emit(arg, &fm);
 
@@ -199,15 +171,16 @@ void mob_flows_receiving(const struct mob_topology *t, unsigned s, const struct 
         return;
     }
     /* At the node's site: deliver the MoA to the node, as its HoA. */
-    fm_start(&fm, T_DEST, PRIO_XLATE, cookie);
+    mob_fm_start(&fm, T_DEST, PRIO_XLATE, cookie);
     of_match_set_eth_type(&fm.match, 0x0800);
     of_match_set_ipv4_dst(&fm.match, p->moa, UINT32_MAX);
-    struct of_action_list *a = apply(&fm);
-    set_u32(a, OFF_IPV4_DST, p->hoa);
-    set_mac(a, OFF_ETH_DST, p->mac);
-    /* NORMAL finds the node's port from its own frames (the RARP), so this
-     * rule can go out before the node arrives (a pre-announced move). */
-    of_actions_output(a, OFPP_NORMAL, 0);
+    struct of_action_list *a = mob_apply(&fm);
+    mob_set_u32(a, OFF_IPV4_DST, p->hoa);
+    mob_set_mac(a, OFF_ETH_DST, p->mac);
+    /* NORMAL (or the learning table) finds the node's port from its own
+     * frames (the RARP), so this rule can go out before the node arrives
+     * (a pre-announced move). */
+    forward(t, s, &fm);
     emit(arg, &fm);
 
     /* The router asks for the MoA: the node's MAC answers, from the switch. */
@@ -228,21 +201,21 @@ static void sending_at_home(const struct mob_topology *t, unsigned s,
     for (unsigned i = 0; i < home->cfg->n_uplinks; i++) {
         uint32_t up = home->cfg->uplinks[i];
         emit_arp_answer(cookie, up, home->gw_mac, home->cfg->gateway, p->hoa, p->mac, emit, arg);
-        fm_start(&fm, T_DEST, PRIO_HAIRPIN, cookie);
+        mob_fm_start(&fm, T_DEST, PRIO_HAIRPIN, cookie);
         of_match_set_in_port(&fm.match, up);
         of_match_set_eth_type(&fm.match, 0x0800);
         of_match_set_ipv4_dst(&fm.match, p->hoa, UINT32_MAX);
-        struct of_action_list *a = apply(&fm);
-        set_u32(a, OFF_IPV4_DST, p->moa);
-        set_mac(a, OFF_ETH_SRC, p->mac);
-        set_mac(a, OFF_ETH_DST, home->gw_mac);
+        struct of_action_list *a = mob_apply(&fm);
+        mob_set_u32(a, OFF_IPV4_DST, p->moa);
+        mob_set_mac(a, OFF_ETH_SRC, p->mac);
+        mob_set_mac(a, OFF_ETH_DST, home->gw_mac);
         of_actions_output(a, OFPP_IN_PORT, 0);
         emit(arg, &fm);
     }
     /* Other askers (hosts of the home site) are answered by the controller. */
-    fm_start(&fm, T_CLASSIFY, PRIO_ARP_TO_CTL, cookie);
-    match_arp_request(&fm.match, p->hoa);
-    of_actions_output(apply(&fm), OFPP_CONTROLLER, OFPCML_NO_BUFFER);
+    mob_fm_start(&fm, T_CLASSIFY, PRIO_ARP_TO_CTL, cookie);
+    mob_match_arp_request(&fm.match, p->hoa);
+    mob_to_controller(&fm);
     emit(arg, &fm);
 }
 
@@ -261,58 +234,53 @@ static void sending_at_site(const struct mob_topology *t, unsigned s,
      * be marked "behind an OFS", or a sender moved to this site too would
      * get its source rewritten to its MoA with nobody on the way to
      * translate it back. */
-    fm_start(&fm, T_CLASSIFY, PRIO_LOCAL_NODE, cookie);
+    mob_fm_start(&fm, T_CLASSIFY, PRIO_LOCAL_NODE, cookie);
     of_match_set_eth_type(&fm.match, 0x0800);
     of_match_set_ipv4_dst(&fm.match, p->hoa, UINT32_MAX);
     goto_table(&fm, T_SOURCE);
     emit(arg, &fm);
 
-    fm_start(&fm, T_SOURCE, PRIO_NODE_OUT_OFS, cookie);
+    mob_fm_start(&fm, T_SOURCE, PRIO_NODE_OUT_OFS, cookie);
     of_match_set_eth_type(&fm.match, 0x0800);
     of_match_set_eth_src(&fm.match, p->mac);
     of_match_set_ipv4_src(&fm.match, p->hoa, UINT32_MAX);
     of_match_set_metadata(&fm.match, META_BEHIND_OFS, META_BEHIND_OFS);
-    struct of_action_list *a = apply(&fm);
-    set_u32(a, OFF_IPV4_SRC, p->moa);
-    set_mac(a, OFF_ETH_DST, site->gw_mac);
+    struct of_action_list *a = mob_apply(&fm);
+    mob_set_u32(a, OFF_IPV4_SRC, p->moa);
+    mob_set_mac(a, OFF_ETH_DST, site->gw_mac);
     goto_table(&fm, T_DEST);
     emit(arg, &fm);
 
-    fm_start(&fm, T_SOURCE, PRIO_NODE_OUT, cookie);
+    mob_fm_start(&fm, T_SOURCE, PRIO_NODE_OUT, cookie);
     of_match_set_eth_type(&fm.match, 0x0800);
     of_match_set_eth_src(&fm.match, p->mac);
     of_match_set_ipv4_src(&fm.match, p->hoa, UINT32_MAX);
-    set_mac(apply(&fm), OFF_ETH_DST, site->gw_mac);
+    mob_set_mac(mob_apply(&fm), OFF_ETH_DST, site->gw_mac);
     goto_table(&fm, T_DEST);
     emit(arg, &fm);
 
     /* Local hosts reach the node directly, by its HoA. */
-    fm_start(&fm, T_DEST, PRIO_XLATE, cookie);
+    mob_fm_start(&fm, T_DEST, PRIO_XLATE, cookie);
     of_match_set_eth_type(&fm.match, 0x0800);
     of_match_set_ipv4_dst(&fm.match, p->hoa, UINT32_MAX);
-    a = apply(&fm);
-    set_mac(a, OFF_ETH_DST, p->mac);
-    of_actions_output(a, OFPP_NORMAL, 0);
+    mob_set_mac(mob_apply(&fm), OFF_ETH_DST, p->mac);
+    forward(t, s, &fm);
     emit(arg, &fm);
 
     /* The node asks for its home gateway: the local gateway's MAC answers. */
     emit_arp_answer(cookie, OFPP_ANY, p->mac, p->hoa, home->gateway,
                     site->gw_mac, emit, arg);
     /* Any other address of its home prefix: the controller answers. */
-    fm_start(&fm, T_CLASSIFY, PRIO_ARP_TO_CTL, cookie);
-    of_match_set_eth_src(&fm.match, p->mac);
-    of_match_set_eth_type(&fm.match, 0x0806);
-    of_match_set(&fm.match, OFF_ARP_OP, (union of_field_value){.u16 = 1});
-    of_match_set_masked(&fm.match, OFF_ARP_TPA, (union of_field_value){.u32 = home->prefix},
-                        (union of_field_value){.u32 = mob_prefix_mask(home->prefix_len)});
-    of_actions_output(apply(&fm), OFPP_CONTROLLER, OFPCML_NO_BUFFER);
+    mob_fm_start(&fm, T_CLASSIFY, PRIO_ARP_TO_CTL, cookie);
+    mob_match_arp_request_in(&fm.match, p->mac, home->prefix, home->prefix_len);
+    mob_to_controller(&fm);
     emit(arg, &fm);
 }
 
 void mob_flows_sending(const struct mob_topology *t, unsigned s, const struct mob_placement *p,
                        mob_emit_fn *emit, void *arg)
 {
-    if (!placement_away(t, p)) {
+    if (!mob_placement_away(t, p)) {
         return;
     }
     uint64_t cookie = mob_cookie(MOB_ROLE_SENDING, p->id, p->epoch);
@@ -322,13 +290,13 @@ void mob_flows_sending(const struct mob_topology *t, unsigned s, const struct mo
     }
     /* Elsewhere, packets to the HoA go to the MoA, through the router. */
     struct of_flow_mod fm;
-    fm_start(&fm, T_DEST, PRIO_XLATE, cookie);
+    mob_fm_start(&fm, T_DEST, PRIO_XLATE, cookie);
     of_match_set_eth_type(&fm.match, 0x0800);
     of_match_set_ipv4_dst(&fm.match, p->hoa, UINT32_MAX);
-    struct of_action_list *a = apply(&fm);
-    set_u32(a, OFF_IPV4_DST, p->moa);
-    set_mac(a, OFF_ETH_DST, t->sites[s].gw_mac);
-    of_actions_output(a, OFPP_NORMAL, 0);
+    struct of_action_list *a = mob_apply(&fm);
+    mob_set_u32(a, OFF_IPV4_DST, p->moa);
+    mob_set_mac(a, OFF_ETH_DST, t->sites[s].gw_mac);
+    forward(t, s, &fm);
     emit(arg, &fm);
     if (s == p->home) {
         sending_at_home(t, s, p, cookie, emit, arg);
@@ -347,11 +315,11 @@ void mob_flows_return_home(const struct mob_topology *t, unsigned s,
             continue;
         }
         struct of_flow_mod fm;
-        fm_start(&fm, T_CLASSIFY, PRIO_RETURN, cookie);
+        mob_fm_start(&fm, T_CLASSIFY, PRIO_RETURN, cookie);
         fm.hard_timeout = MOB_RETURN_RULE_SECONDS;
         of_match_set_eth_src(&fm.match, p->mac);
         of_match_set_eth_dst(&fm.match, t->sites[x].gw_mac);
-        set_mac(apply(&fm), OFF_ETH_DST, t->sites[s].gw_mac);
+        mob_set_mac(mob_apply(&fm), OFF_ETH_DST, t->sites[s].gw_mac);
         goto_table(&fm, T_SOURCE);
         emit(arg, &fm);
     }
@@ -363,4 +331,18 @@ void mob_flows_delete(struct of_flow_mod *fm, uint64_t cookie, uint64_t mask)
     fm->table_id = OFPTT_ALL;
     fm->cookie = cookie;
     fm->cookie_mask = mask;
+}
+
+const struct mob_planner mob_planner_of13 = {
+    .name = "OpenFlow 1.3",
+    .cookie_filters = true,
+    .base = mob_flows_base,
+    .receiving = mob_flows_receiving,
+    .sending = mob_flows_sending,
+    .return_home = mob_flows_return_home,
+};
+
+const struct mob_planner *mob_planner_for(uint8_t version)
+{
+    return version == OF_VERSION_1_0 ? &mob_planner_of10 : &mob_planner_of13;
 }

@@ -12,7 +12,16 @@
  *            IPv4 to any site prefix -> metadata 1 ("behind an OFS"); goto 1
  *   table 1  per-binding source translation; miss -> goto 2
  *   table 2  per-binding destination translation; miss -> NORMAL
- * Rules per switch: O(sites) base rules + O(bindings away). */
+ * Rules per switch: O(sites) base rules + O(bindings away).
+ *
+ * "NORMAL" above is the site's forward_table (mob_config.h) when that is
+ * set: every rule that would output to NORMAL (ARP and RARP after the
+ * controller's copy, table 2's rewrites and its miss) goes to that table
+ * instead, where an L2-learning application forwards.
+ *
+ * OpenFlow 1.0 switches get a one-table rule set from mob_flows10.h; the
+ * update engine and reconciliation pick the planner by the version a
+ * switch negotiated (mob_planner_for). */
 #ifndef MATFLOW_MOB_FLOWS_H
 #define MATFLOW_MOB_FLOWS_H
 
@@ -93,5 +102,61 @@ bool mob_flows_ready(const struct mob_topology *t, const struct mob_placement *p
 
 /* A DELETE of every rule whose cookie matches (cookie & mask), any table. */
 void mob_flows_delete(struct of_flow_mod *fm, uint64_t cookie, uint64_t mask);
+
+/* ---- One planner per OpenFlow version --------------------------------- */
+
+typedef void mob_plan_fn(const struct mob_topology *t, unsigned s,
+                         const struct mob_placement *p, mob_emit_fn *emit, void *arg);
+
+/* The rules of one wire version. Both planners give the same cookies (role,
+ * binding, epoch) for the same placement, so the update engine's
+ * bookkeeping is the same; what differs is how old rules can be removed. */
+struct mob_planner {
+    const char *name; /* "OpenFlow 1.3", for logs */
+    /* True if flow-mod deletes and flow-stats requests can select by
+     * cookie (1.3). Without (1.0), rules are removed one by one with
+     * DELETE_STRICT after the planner generated them again
+     * (mob_flows_remove_strict), and flow stats are filtered here. */
+    bool cookie_filters;
+    void (*base)(const struct mob_topology *t, unsigned s, mob_emit_fn *emit, void *arg);
+    mob_plan_fn *receiving;
+    mob_plan_fn *sending;
+    mob_plan_fn *return_home;
+};
+
+extern const struct mob_planner mob_planner_of13; /* mob_flows.c */
+extern const struct mob_planner mob_planner_of10; /* mob_flows10.c */
+
+/* The planner for a switch's negotiated wire version: 1.0's for
+ * OF_VERSION_1_0, 1.3's for anything else. */
+const struct mob_planner *mob_planner_for(uint8_t version);
+
+/* ---- Removing rules without a cookie filter (mob_flows_strict.c) ------- */
+
+/* Which of a placement's rule sets a removal generates again. */
+enum mob_part {
+    MOB_PART_RECEIVING = 1,
+    MOB_PART_SENDING = 2,
+    MOB_PART_RETURN = 4,
+};
+
+/* Rules to take out of one switch: the `parts` of every placement in `old`,
+ * except any rule with the priority and match of a receiving or sending
+ * rule of a placement in `keep`. The exception matters: DELETE_STRICT
+ * selects by priority and match alone where the switch cannot filter by
+ * cookie, and the newer epoch's ADD replaced such a rule in place. */
+struct mob_removal {
+    const struct mob_placement *old;
+    unsigned n_old;
+    unsigned parts; /* enum mob_part bits */
+    const struct mob_placement *keep;
+    unsigned n_keep;
+};
+
+/* Emits one DELETE_STRICT (no cookie mask) per distinct rule to remove, in
+ * the order the planner generates them. Pure, like the planners. */
+void mob_flows_remove_strict(const struct mob_planner *pl, const struct mob_topology *t,
+                             unsigned s, const struct mob_removal *r, mob_emit_fn *emit,
+                             void *arg);
 
 #endif

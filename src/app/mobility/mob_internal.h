@@ -91,6 +91,17 @@ struct mob_update {
     bool old_away;
     unsigned old_site;
     uint32_t old_moa, old_epoch;
+    /* Where superseded attempts placed the node (site, MoA): a switch that
+     * cannot delete by cookie (OpenFlow 1.0) loses their rules only when
+     * they are generated again (mob_flows_remove_strict). Beyond the room,
+     * such switches are reconciled after the cleanup instead. */
+#define MOB_MAX_STALE 8
+    struct {
+        unsigned site;
+        uint32_t moa;
+    } stale[MOB_MAX_STALE];
+    unsigned n_stale;
+    bool stale_overflow;
 };
 
 /* One node. Kept small (sizeof is 160 bytes on x86-64): a controller may
@@ -205,8 +216,10 @@ void mob_reconcile_message(struct mob_app *m, struct mf_switch *sw, const struct
 void mob_reconcile_switch_down(struct mob_app *m, struct mf_switch *sw);
 void mob_reconcile_free(struct mob_app *m);
 bool mob_gateways_known(const struct mob_app *m);
-/* Emits every rule the switch of `site` should hold now. */
-void mob_expected_flows(struct mob_app *m, unsigned site, mob_emit_fn *emit, void *arg);
+/* Emits every rule the switch of `site` should hold now, as the planner of
+ * its OpenFlow version writes them. */
+void mob_expected_flows(struct mob_app *m, unsigned site, const struct mob_planner *pl,
+                        mob_emit_fn *emit, void *arg);
 /* Re-sends every binding's rules to every switch (a gateway MAC changed). */
 void mob_refresh_all(struct mob_app *m);
 

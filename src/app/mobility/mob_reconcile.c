@@ -5,7 +5,11 @@
  * controller restart costs the data path nothing.
  *
  * While a gateway MAC is unknown, binding rules cannot be computed: only the
- * base rules are reconciled; a full pass follows once every gateway is known. */
+ * base rules are reconciled; a full pass follows once every gateway is known.
+ *
+ * An OpenFlow 1.0 switch cannot filter flow stats or deletes by cookie: it
+ * is asked for all its flows, ours are told apart here by their cookie
+ * tag, and the extra ones go by DELETE_STRICT (priority and match). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -25,9 +29,10 @@ bool mob_gateways_known(const struct mob_app *m)
     return true;
 }
 
-void mob_expected_flows(struct mob_app *m, unsigned site, mob_emit_fn *emit, void *arg)
+void mob_expected_flows(struct mob_app *m, unsigned site, const struct mob_planner *pl,
+                        mob_emit_fn *emit, void *arg)
 {
-    mob_flows_base(&m->topo, site, emit, arg);
+    pl->base(&m->topo, site, emit, arg);
     if (!mob_gateways_known(m)) {
         return;
     }
@@ -45,15 +50,15 @@ void mob_expected_flows(struct mob_app *m, unsigned site, mob_emit_fn *emit, voi
          * its sending side went out, that replaces the committed one. */
         bool new_senders = in_flight && mob_update_sending_started(u);
         if (b->away) {
-            mob_flows_receiving(&m->topo, site, &committed, emit, arg);
+            pl->receiving(&m->topo, site, &committed, emit, arg);
             if (!new_senders) {
-                mob_flows_sending(&m->topo, site, &committed, emit, arg);
+                pl->sending(&m->topo, site, &committed, emit, arg);
             }
         }
         if (in_flight && !u->to_home) {
-            mob_flows_receiving(&m->topo, site, &moving, emit, arg);
+            pl->receiving(&m->topo, site, &moving, emit, arg);
             if (new_senders) {
-                mob_flows_sending(&m->topo, site, &moving, emit, arg);
+                pl->sending(&m->topo, site, &moving, emit, arg);
             }
         }
     }
@@ -81,6 +86,11 @@ static void collect(void *arg, const struct of_flow_mod *fm)
     l->v[l->n++] = *fm;
 }
 
+static const struct mob_planner *planner_of(struct mf_switch *sw)
+{
+    return mob_planner_for(sw_get_info(sw)->version);
+}
+
 static void ask_flows(struct mob_app *m, struct mf_switch *sw, struct mob_sw *ms)
 {
     struct of_msg req;
@@ -90,8 +100,10 @@ static void ask_flows(struct mob_app *m, struct mf_switch *sw, struct mob_sw *ms
     req.u.mp_request.flow.table_id = OFPTT_ALL;
     req.u.mp_request.flow.out_port = OFPP_ANY;
     req.u.mp_request.flow.out_group = OFPG_ANY;
-    req.u.mp_request.flow.cookie = MOB_COOKIE_TAG << 48;
-    req.u.mp_request.flow.cookie_mask = MOB_COOKIE_MASK_TAG;
+    if (planner_of(sw)->cookie_filters) {
+        req.u.mp_request.flow.cookie = MOB_COOKIE_TAG << 48;
+        req.u.mp_request.flow.cookie_mask = MOB_COOKIE_MASK_TAG;
+    }
     of_match_init(&req.u.mp_request.flow.match);
     ms->n_got = 0;
     ms->request_xid = sw_send(sw, &req);
@@ -122,14 +134,19 @@ static bool same_flow(const struct of_flow_stats *have, const struct of_flow_mod
            of_instructions_equal(&have->insts, &want->insts);
 }
 
-static void add_delete_strict(struct mob_emit_batch *c, const struct of_flow_stats *f)
+static void add_delete_strict(struct mob_emit_batch *c, const struct mob_planner *pl,
+                              const struct of_flow_stats *f)
 {
     struct of_flow_mod fm;
     of_flow_mod_init(&fm, OFPFC_DELETE_STRICT);
-    fm.table_id = f->table_id;
     fm.priority = f->priority;
     fm.cookie = f->cookie;
-    fm.cookie_mask = UINT64_MAX;
+    /* Without a cookie filter (1.0) priority and match select the flow:
+     * a wanted flow with the same ones is added again after the deletes.
+     * A 1.0 delete names no table (the wire has no field for it); a flow
+     * a 1.3 connection left in table 1 or 2 is reported with its table. */
+    fm.table_id = pl->cookie_filters ? f->table_id : OFPTT_ALL;
+    fm.cookie_mask = pl->cookie_filters ? UINT64_MAX : 0;
     fm.match = f->match;
     mob_emit_into_batch(c, &fm);
 }
@@ -148,15 +165,19 @@ static void reconcile_done(struct mf_switch *sw, const struct sw_batch_result *r
  * difference as one batch. */
 static void finish(struct mob_app *m, struct mf_switch *sw, struct mob_sw *ms)
 {
+    const struct mob_planner *pl = planner_of(sw);
     struct flow_list want = {NULL, 0, 0, !ms->full};
-    mob_expected_flows(m, ms->site, collect, &want);
+    mob_expected_flows(m, ms->site, pl, collect, &want);
     bool *matched = calloc(want.n ? want.n : 1, sizeof *matched);
     struct mob_emit_batch c = {sw_batch_begin(sw), 0};
     unsigned kept = 0, removed = 0, added = 0;
     if (ms->overflow) {
         /* More flows than the switch should hold: not compared, rewritten. */
         struct of_flow_mod del;
-        mob_flows_delete(&del, MOB_COOKIE_TAG << 48, MOB_COOKIE_MASK_TAG);
+        /* 1.0 cannot delete by cookie: every flow goes, other
+         * applications' too (a learning switch learns again). */
+        mob_flows_delete(&del, MOB_COOKIE_TAG << 48,
+                         pl->cookie_filters ? MOB_COOKIE_MASK_TAG : 0);
         mob_emit_into_batch(&c, &del);
         removed = (unsigned)ms->n_got;
         ms->n_got = 0; /* nothing below matches: everything is added */
@@ -174,7 +195,7 @@ static void finish(struct mob_app *m, struct mf_switch *sw, struct mob_sw *ms)
         if (found) {
             kept++;
         } else if (ms->full || mob_cookie_role(f->cookie) == MOB_ROLE_BASE) {
-            add_delete_strict(&c, f);
+            add_delete_strict(&c, pl, f);
             removed++;
         }
     }
@@ -213,8 +234,12 @@ void mob_reconcile_message(struct mob_app *m, struct mf_switch *sw, const struct
     struct of_mp_cursor cur;
     of_mp_cursor_init(&cur, &msg->u.mp_reply);
     /* A switch cannot make us keep more than a bound: beyond it, the flows
-     * are not compared but rewritten (see finish). */
-    size_t limit = 2 * (m->topo.n_sites + 16 * (size_t)HASH_CNT(hh_hoa, m->by_hoa)) + 4096;
+     * are not compared but rewritten (see finish). 1.0 rules hold one rule
+     * per site prefix for each node at the switch's site. */
+    const struct mob_planner *pl = planner_of(sw);
+    size_t per_binding = pl->cookie_filters ? 16 : 16 + (size_t)m->topo.n_sites;
+    size_t limit = 2 * (m->topo.n_sites + per_binding * (size_t)HASH_CNT(hh_hoa, m->by_hoa)) +
+                   4096;
     for (;;) {
         if (ms->n_got >= limit) {
             ms->overflow = true;
@@ -230,7 +255,10 @@ void mob_reconcile_message(struct mob_app *m, struct mf_switch *sw, const struct
         if (!of_mp_next_flow(&cur, &ms->got[ms->n_got])) {
             break;
         }
-        ms->n_got++;
+        /* 1.0 sends every flow; only ours are compared. */
+        if (pl->cookie_filters || mob_cookie_is_ours(ms->got[ms->n_got].cookie)) {
+            ms->n_got++;
+        }
     }
     if (!(msg->u.mp_reply.flags & OFPMPF_MORE)) {
         finish(m, sw, ms);

@@ -96,7 +96,10 @@ void mob_emit_into_batch(void *arg, const struct of_flow_mod *fm)
     e->n++;
 }
 
-typedef void phase_rules_fn(struct mob_update *u, unsigned site, mob_emit_fn *emit, void *arg);
+/* The rules of one phase for the switch of `site`, as the planner of the
+ * switch's OpenFlow version writes them. */
+typedef void phase_rules_fn(struct mob_update *u, unsigned site, const struct mob_planner *pl,
+                            mob_emit_fn *emit, void *arg);
 
 struct send_all_ctx {
     struct mob_update *u;
@@ -113,8 +116,9 @@ static void send_to_switch(struct mf_switch *sw, void *arg)
     if (in->state != SW_READY || site < 0) {
         return;
     }
+    const struct mob_planner *pl = mob_planner_for(in->version);
     struct mob_emit_batch e = {sw_batch_begin(sw), 0};
-    c->rules(c->u, (unsigned)site, mob_emit_into_batch, &e);
+    c->rules(c->u, (unsigned)site, pl, mob_emit_into_batch, &e);
     struct phase_ctx *pc = malloc(sizeof *pc);
     if (!pc) {
         abort();
@@ -124,6 +128,11 @@ static void send_to_switch(struct mf_switch *sw, void *arg)
     c->u->pending++;
     c->sent++;
     sw_batch_commit(e.batch, phase_batch_done, pc);
+    if (c->phase == PH_CLEANUP && c->u->stale_overflow && !pl->cookie_filters) {
+        /* Superseded attempts the update lost count of may have left rules
+         * that only a comparison of the switch's flows finds. */
+        mob_reconcile_start(c->u->app, sw, (unsigned)site);
+    }
 }
 
 static void phase_complete(struct mob_update *u, int phase);
@@ -158,32 +167,76 @@ static void placement_of(const struct mob_update *u, struct mob_placement *p)
     p->port = u->port;
 }
 
-static void rules_receiving(struct mob_update *u, unsigned site, mob_emit_fn *emit, void *arg)
+static void rules_receiving(struct mob_update *u, unsigned site, const struct mob_planner *pl,
+                            mob_emit_fn *emit, void *arg)
 {
     struct mob_placement p;
     placement_of(u, &p);
-    mob_flows_receiving(&u->app->topo, site, &p, emit, arg);
+    pl->receiving(&u->app->topo, site, &p, emit, arg);
 }
 
-static void rules_sending(struct mob_update *u, unsigned site, mob_emit_fn *emit, void *arg)
+/* The binding's placement at (site, moa), for regenerating its rules. The
+ * epoch is the cookie's only: DELETE_STRICT does not look at it. */
+static struct mob_placement placement_at(const struct mob_update *u, unsigned site, uint32_t moa)
+{
+    const struct mob_binding *b = u->b;
+    return (struct mob_placement){b->id, u->old_epoch, b->mac, b->hoa, moa, b->home, site, 0};
+}
+
+/* Where the switches may still have rules of this binding that the update
+ * replaces: the committed placement it started from (at home, the rules of
+ * an earlier return), and every superseded attempt. `out` has room for
+ * 1 + MOB_MAX_STALE. */
+static unsigned old_placements(const struct mob_update *u, bool with_committed,
+                               struct mob_placement *out)
+{
+    unsigned n = 0;
+    if (with_committed) {
+        out[n++] = u->old_away ? placement_at(u, u->old_site, u->old_moa)
+                               : placement_at(u, u->b->home, u->b->hoa);
+    }
+    for (unsigned i = 0; i < u->n_stale; i++) {
+        out[n++] = placement_at(u, u->stale[i].site, u->stale[i].moa);
+    }
+    return n;
+}
+
+static void rules_sending(struct mob_update *u, unsigned site, const struct mob_planner *pl,
+                          mob_emit_fn *emit, void *arg)
 {
     struct of_flow_mod fm;
-    if (u->to_home) {
+    if (u->to_home && pl->cookie_filters) {
         mob_flows_delete(&fm, mob_cookie(MOB_ROLE_SENDING, u->b->id, 0),
                          MOB_COOKIE_MASK_ROLE_BINDING);
         emit(arg, &fm);
         return;
     }
+    if (u->to_home) {
+        struct mob_placement old[1 + MOB_MAX_STALE];
+        struct mob_removal r = {old, old_placements(u, true, old), MOB_PART_SENDING, NULL, 0};
+        mob_flows_remove_strict(pl, &u->app->topo, site, &r, emit, arg);
+        return;
+    }
     struct mob_placement p;
     placement_of(u, &p);
-    mob_flows_sending(&u->app->topo, site, &p, emit, arg);
+    pl->sending(&u->app->topo, site, &p, emit, arg);
 }
 
 /* Removes what older epochs of this binding left: everything but the new
  * epoch (all of it when the node is home again). */
-static void rules_cleanup(struct mob_update *u, unsigned site, mob_emit_fn *emit, void *arg)
+static void rules_cleanup(struct mob_update *u, unsigned site, const struct mob_planner *pl,
+                          mob_emit_fn *emit, void *arg)
 {
     struct of_flow_mod fm;
+    if (!pl->cookie_filters) {
+        struct mob_placement old[1 + MOB_MAX_STALE], keep;
+        placement_of(u, &keep);
+        struct mob_removal r = {old, old_placements(u, true, old),
+                                MOB_PART_RECEIVING | MOB_PART_SENDING | MOB_PART_RETURN,
+                                &keep, u->to_home ? 0 : 1};
+        mob_flows_remove_strict(pl, &u->app->topo, site, &r, emit, arg);
+        return;
+    }
     if (u->to_home) {
         mob_flows_delete(&fm, mob_cookie(0, u->b->id, 0), 0xffff0ffffff00000ull);
         emit(arg, &fm);
@@ -204,23 +257,36 @@ static void rules_cleanup(struct mob_update *u, unsigned site, mob_emit_fn *emit
  * the same batch. They must be: an attempt's rules with the same match
  * replaced the committed ones in place (and took their cookie), so deleting
  * the attempt's epochs alone could leave the node without rules. */
-static void rules_rollback(struct mob_update *u, unsigned site, mob_emit_fn *emit, void *arg)
+static void rules_rollback(struct mob_update *u, unsigned site, const struct mob_planner *pl,
+                           mob_emit_fn *emit, void *arg)
 {
-    struct of_flow_mod fm;
-    uint32_t from = u->old_epoch + 1;
-    if (u->epoch >= 16 && from < u->epoch - 15) {
-        from = u->epoch - 15;
-    }
-    for (uint32_t e = from; e <= u->epoch; e++) {
-        mob_flows_delete(&fm, mob_cookie(0, u->b->id, e), MOB_COOKIE_MASK_BINDING_EPOCH);
-        emit(arg, &fm);
-    }
     struct mob_binding *b = u->b;
+    struct mob_placement committed;
+    mob_binding_placement(b, &committed);
+    if (pl->cookie_filters) {
+        struct of_flow_mod fm;
+        uint32_t from = u->old_epoch + 1;
+        if (u->epoch >= 16 && from < u->epoch - 15) {
+            from = u->epoch - 15;
+        }
+        for (uint32_t e = from; e <= u->epoch; e++) {
+            mob_flows_delete(&fm, mob_cookie(0, b->id, e), MOB_COOKIE_MASK_BINDING_EPOCH);
+            emit(arg, &fm);
+        }
+    } else {
+        /* The attempt's own rules and its predecessors', but not those the
+         * committed placement shares with them: they are rewritten below. */
+        struct mob_placement old[1 + MOB_MAX_STALE];
+        unsigned n = old_placements(u, false, old + 1);
+        placement_of(u, &old[0]);
+        struct mob_removal r = {u->to_home ? old + 1 : old, u->to_home ? n : n + 1,
+                                MOB_PART_RECEIVING | MOB_PART_SENDING, &committed,
+                                b->away ? 1 : 0};
+        mob_flows_remove_strict(pl, &u->app->topo, site, &r, emit, arg);
+    }
     if (b->away) {
-        struct mob_placement committed;
-        mob_binding_placement(b, &committed);
-        mob_flows_receiving(&u->app->topo, site, &committed, emit, arg);
-        mob_flows_sending(&u->app->topo, site, &committed, emit, arg);
+        pl->receiving(&u->app->topo, site, &committed, emit, arg);
+        pl->sending(&u->app->topo, site, &committed, emit, arg);
     }
 }
 
@@ -232,11 +298,12 @@ static void release_held(struct mob_app *m, struct mob_update *u)
     u->n_held = 0;
 }
 
-static void rules_return_home(struct mob_update *u, unsigned site, mob_emit_fn *emit, void *arg)
+static void rules_return_home(struct mob_update *u, unsigned site, const struct mob_planner *pl,
+                              mob_emit_fn *emit, void *arg)
 {
     struct mob_placement p;
     placement_of(u, &p);
-    mob_flows_return_home(&u->app->topo, site, &p, emit, arg);
+    pl->return_home(&u->app->topo, site, &p, emit, arg);
 }
 
 bool mob_update_sending_started(const struct mob_update *u)
@@ -421,6 +488,28 @@ static void hold_moa(struct mob_app *m, struct mob_update *u, unsigned site, uin
     mob_pool_release(m, site, moa);
 }
 
+/* Remembers where a superseded attempt placed the node, for switches that
+ * can remove its rules only by generating them again. */
+static void add_stale(struct mob_update *u, unsigned site, uint32_t moa)
+{
+    for (unsigned i = 0; i < u->n_stale; i++) {
+        if (u->stale[i].site == site && u->stale[i].moa == moa) {
+            return;
+        }
+    }
+    if (u->n_stale < MOB_MAX_STALE) {
+        u->stale[u->n_stale].site = site;
+        u->stale[u->n_stale].moa = moa;
+        u->n_stale++;
+        return;
+    }
+    if (!u->stale_overflow) {
+        LOG_WRN(MOD, "update %u: more than %u superseded attempts: OpenFlow 1.0 switches "
+                "will be reconciled after the cleanup", u->id, MOB_MAX_STALE);
+    }
+    u->stale_overflow = true;
+}
+
 static void supersede(struct mob_app *m, struct mob_update *old, struct mob_update *newer)
 {
     old->aborted = true;
@@ -438,6 +527,13 @@ static void supersede(struct mob_app *m, struct mob_update *old, struct mob_upda
         hold_moa(m, newer, old->held[i].site, old->held[i].moa);
     }
     old->n_held = 0;
+    if (!old->to_home) {
+        add_stale(newer, old->site, old->moa);
+    }
+    for (unsigned i = 0; i < old->n_stale; i++) {
+        add_stale(newer, old->stale[i].site, old->stale[i].moa);
+    }
+    newer->stale_overflow |= old->stale_overflow;
     finish_update(old);
 }
 

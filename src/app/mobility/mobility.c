@@ -14,6 +14,42 @@ static struct mob_app *app_of(struct mf_app *app)
     return app->priv;
 }
 
+struct versions_seen {
+    struct mob_app *m;
+    bool of10, of13;
+};
+
+static void note_version(struct mf_switch *sw, void *arg)
+{
+    struct versions_seen *v = arg;
+    const struct sw_info *in = sw_get_info(sw);
+    if (in->state == SW_READY && mob_site_index(v->m, in->dpid) >= 0) {
+        v->of10 |= in->version == OF_VERSION_1_0;
+        v->of13 |= in->version != OF_VERSION_1_0;
+    }
+}
+
+/* What OpenFlow 1.0 cannot do, said when a switch connects rather than
+ * found out from lost traffic (docs/MOBILITY.md, "OpenFlow 1.0"). */
+static void warn_version_limits(struct mob_app *m, struct mf_switch *sw, unsigned site)
+{
+    const struct mob_site *s = m->topo.sites[site].cfg;
+    uint8_t version = sw_get_info(sw)->version;
+    if (version == OF_VERSION_1_0 && s->forward_table != 0) {
+        LOG_WRN(MOD, "site %s: the switch speaks OpenFlow 1.0, which has one table: the "
+                "rules forward with NORMAL, not to table %u", s->name, s->forward_table);
+    }
+    struct versions_seen v = {m, false, false};
+    core_foreach_switch(m->core, note_version, &v);
+    if (v.of10 && v.of13) {
+        LOG_RL(LOG_WARN, MOD, "site %s (OpenFlow %s) is in a network of 1.0 and 1.3 switches: "
+               "a moved node at a 1.3 site sends other moved nodes packets from its MoA, "
+               "which a 1.0 switch cannot translate together with the destination; such "
+               "packets to moved nodes at 1.0 sites are lost", s->name,
+               version == OF_VERSION_1_0 ? "1.0" : "1.3");
+    }
+}
+
 static void on_switch_up(struct mf_app *app, struct mf_switch *sw)
 {
     struct mob_app *m = app_of(app);
@@ -24,6 +60,7 @@ static void on_switch_up(struct mf_app *app, struct mf_switch *sw)
                 (unsigned long long)sw_get_info(sw)->dpid);
         return;
     }
+    warn_version_limits(m, sw, (unsigned)site);
     mob_reconcile_start(m, sw, (unsigned)site);
 }
 
@@ -67,6 +104,13 @@ static void on_packet_in(struct mf_app *app, struct mf_switch *sw, const struct 
     struct mob_app *m = app_of(app);
     int site = mob_site_index(m, sw_get_info(sw)->dpid);
     if (site < 0) {
+        return;
+    }
+    /* Behind a learning table, that application's own Packet-Ins (its
+     * table misses) carry copies of frames our rules already sent us. A
+     * 1.3 Packet-In names the rule's cookie; 1.0 has no second table. */
+    if (m->topo.sites[site].cfg->forward_table != 0 &&
+        sw_get_info(sw)->version != OF_VERSION_1_0 && !mob_cookie_is_ours(pi->cookie)) {
         return;
     }
     if (pkt->kind == PKT_KIND_RARP) {
