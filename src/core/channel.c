@@ -1,5 +1,7 @@
 /* channel.c - one switch connection's bytes: framing of the input stream,
- * the bounded output queue, echo keep-alive, and closing.
+ * the bounded output queue, echo keep-alive, and closing. The same code
+ * serves TCP and TLS: both are bufferevents (tls.c makes the TLS ones), and
+ * a TLS connection only adds the handshake's outcome to on_event.
  *
  * A connection is never freed inside one of its own callbacks: closing
  * marks it, detaches it from everything, and leaves the free to the reaper
@@ -12,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/tls.h"
 #include "util/log.h"
 
 #define MOD "channel"
@@ -26,20 +29,21 @@ static struct timeval tv_of(double seconds)
     return tv;
 }
 
-void channel_accept(struct mf_core *core, int fd, const char *address)
+/* Takes bev (NULL if making it failed: the socket is closed already). */
+static void channel_start(struct mf_core *core, struct bufferevent *bev, const char *address,
+                          bool tls)
 {
-    struct mf_switch *sw = calloc(1, sizeof *sw);
+    struct mf_switch *sw = bev ? calloc(1, sizeof *sw) : NULL;
     if (!sw) {
-        evutil_closesocket(fd);
+        if (bev) {
+            bufferevent_free(bev);
+        }
+        LOG_RL(LOG_ERROR, MOD, "%s: out of memory, connection closed", address);
         return;
     }
     sw->core = core;
-    sw->bev = bufferevent_socket_new(core->base, fd, BEV_OPT_CLOSE_ON_FREE);
-    if (!sw->bev) {
-        evutil_closesocket(fd);
-        free(sw);
-        return;
-    }
+    sw->bev = bev;
+    sw->tls = tls;
     snprintf(sw->info.address, sizeof sw->info.address, "%s", address);
     sw->info.state = SW_HELLO_WAIT; /* handshake_start sets the version */
     sw->info.connected_since = time_wall();
@@ -58,8 +62,25 @@ void channel_accept(struct mf_core *core, int fd, const char *address)
     sw->echo_timer = event_new(core->base, -1, EV_PERSIST, on_echo_timer, sw);
     struct timeval tv = tv_of(core->opts.echo_interval_s);
     event_add(sw->echo_timer, &tv);
-    LOG_DBG(MOD, "connection from %s", address);
+    LOG_DBG(MOD, "%s connection from %s", tls ? "TLS" : "TCP", address);
+    /* Over TLS our HELLO waits in the output buffer until the handshake is
+     * done, and the handshake timeout (started here) bounds the TLS
+     * handshake too. */
     handshake_start(sw);
+}
+
+void channel_accept(struct mf_core *core, int fd, const char *address)
+{
+    struct bufferevent *bev = bufferevent_socket_new(core->base, fd, BEV_OPT_CLOSE_ON_FREE);
+    if (!bev) {
+        evutil_closesocket(fd);
+    }
+    channel_start(core, bev, address, false);
+}
+
+void channel_accept_tls(struct mf_core *core, int fd, const char *address)
+{
+    channel_start(core, tls_accept(core->tls, core->base, fd), address, true);
 }
 
 uint32_t channel_next_xid(struct mf_switch *sw)
@@ -153,12 +174,40 @@ static void on_read(struct bufferevent *bev, void *arg)
     }
 }
 
+/* A TLS handshake that failed: the peer is not one of our switches (no
+ * certificate, one from another CA, not TLS at all) or went away. */
+static void tls_failed(struct mf_switch *sw)
+{
+    char why[256];
+    tls_failure_reason(sw->bev, why, sizeof why);
+    core_count_reject(sw->core, CORE_REJECT_TLS_HANDSHAKE);
+    LOG_RL(LOG_WARN, MOD, "%s: TLS handshake failed: %s; closing", sw->info.address, why);
+    tls_discard_input(sw->bev);
+}
+
 static void on_event(struct bufferevent *bev, short what, void *arg)
 {
     struct mf_switch *sw = arg;
+    if (what & BEV_EVENT_CONNECTED) { /* only TLS reports it: handshake done */
+        sw->tls_up = true;
+        if (log_enabled(LOG_DEBUG)) {
+            char desc[192];
+            tls_describe(bev, desc, sizeof desc);
+            LOG_DBG(MOD, "%s: TLS handshake done: %s", sw->info.address, desc);
+        }
+        return;
+    }
     if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR)) {
-        LOG_DBG(MOD, "%s: connection %s", sw->info.address,
-                (what & BEV_EVENT_EOF) ? "closed by peer" : "error");
+        if (sw->tls && !sw->tls_up) {
+            tls_failed(sw);
+        } else if (sw->tls && (what & BEV_EVENT_ERROR) && log_enabled(LOG_DEBUG)) {
+            char why[256];
+            tls_failure_reason(bev, why, sizeof why);
+            LOG_DBG(MOD, "%s: TLS connection error: %s", sw->info.address, why);
+        } else {
+            LOG_DBG(MOD, "%s: connection %s", sw->info.address,
+                    (what & BEV_EVENT_EOF) ? "closed by peer" : "error");
+        }
         channel_close(sw, false);
     }
 }
@@ -234,6 +283,9 @@ void channel_close(struct mf_switch *sw, bool flush)
 
 void channel_free(struct mf_switch *sw)
 {
+    if (sw->tls_up) {
+        tls_close_notify(sw->bev);
+    }
     bufferevent_free(sw->bev);
     event_free(sw->echo_timer);
     if (sw->handshake_timer) {

@@ -1,5 +1,5 @@
-/* core.c - the core object: options, listeners, applications, the switch
- * list and registry, statistics. */
+/* core.c - the core object: options, listeners (TCP and TLS), applications,
+ * the switch list and registry, statistics. */
 #include "core/core_internal.h"
 
 #include <arpa/inet.h>
@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "core/tls.h"
 #include "util/log.h"
 
 #define MOD "core"
@@ -71,26 +72,41 @@ void core_destroy(struct mf_core *core)
     reap(-1, 0, core);
     event_free(core->reaper);
     obuf_free(&core->tx);
+    tls_ctx_free(core->tls);
     free(core);
+}
+
+/* "ADDR:PORT" or "[ADDR6]:PORT" into address[len]. */
+static void format_peer(const struct sockaddr *sa, char *address, size_t len)
+{
+    char host[INET6_ADDRSTRLEN] = "?";
+    unsigned port = 0;
+    if (sa->sa_family == AF_INET) {
+        const struct sockaddr_in *sin = (const struct sockaddr_in *)sa;
+        inet_ntop(AF_INET, &sin->sin_addr, host, sizeof host);
+        port = ntohs(sin->sin_port);
+    } else if (sa->sa_family == AF_INET6) {
+        const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)sa;
+        inet_ntop(AF_INET6, &sin6->sin6_addr, host, sizeof host);
+        port = ntohs(sin6->sin6_port);
+    }
+    snprintf(address, len, sa->sa_family == AF_INET6 ? "[%s]:%u" : "%s:%u", host, port);
 }
 
 static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int len,
                       void *arg)
 {
-    struct mf_core *core = arg;
-    char host[INET6_ADDRSTRLEN] = "?", address[80];
-    unsigned port = 0;
-    if (sa->sa_family == AF_INET) {
-        struct sockaddr_in *sin = (struct sockaddr_in *)sa;
-        inet_ntop(AF_INET, &sin->sin_addr, host, sizeof host);
-        port = ntohs(sin->sin_port);
-    } else if (sa->sa_family == AF_INET6) {
-        struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)sa;
-        inet_ntop(AF_INET6, &sin6->sin6_addr, host, sizeof host);
-        port = ntohs(sin6->sin6_port);
-    }
-    snprintf(address, sizeof address, sa->sa_family == AF_INET6 ? "[%s]:%u" : "%s:%u", host, port);
-    channel_accept(core, fd, address);
+    char address[80];
+    format_peer(sa, address, sizeof address);
+    channel_accept(arg, fd, address);
+}
+
+static void on_accept_tls(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
+                          int len, void *arg)
+{
+    char address[80];
+    format_peer(sa, address, sizeof address);
+    channel_accept_tls(arg, fd, address);
 }
 
 static void on_accept_error(struct evconnlistener *l, void *arg)
@@ -99,12 +115,15 @@ static void on_accept_error(struct evconnlistener *l, void *arg)
     LOG_RL(LOG_ERROR, MOD, "accept failed: %s", strerror(errno));
 }
 
-/* Parses "tcp:PORT", "tcp:ADDR:PORT" or "tcp:[ADDR6]:PORT". */
-static int parse_tcp_spec(const char *spec, struct sockaddr_storage *ss, socklen_t *len)
+/* Parses "KIND:PORT", "KIND:ADDR:PORT" or "KIND:[ADDR6]:PORT", KIND being
+ * tcp or ssl (*tls set for ssl). */
+static int parse_listen_spec(const char *spec, struct sockaddr_storage *ss, socklen_t *len,
+                             bool *tls)
 {
-    if (strncmp(spec, "tcp:", 4) != 0) {
+    if (strncmp(spec, "tcp:", 4) != 0 && strncmp(spec, "ssl:", 4) != 0) {
         return -1;
     }
+    *tls = spec[0] == 's';
     const char *rest = spec + 4;
     char host[INET6_ADDRSTRLEN + 2] = "0.0.0.0";
     const char *port_s = rest;
@@ -145,16 +164,41 @@ bool core_listen_spec_valid(const char *spec)
 {
     struct sockaddr_storage ss;
     socklen_t len;
-    return parse_tcp_spec(spec, &ss, &len) == 0;
+    bool tls;
+    return parse_listen_spec(spec, &ss, &len, &tls) == 0;
+}
+
+bool core_listen_spec_tls(const char *spec)
+{
+    struct sockaddr_storage ss;
+    socklen_t len;
+    bool tls = false;
+    return parse_listen_spec(spec, &ss, &len, &tls) == 0 && tls;
+}
+
+int core_set_tls(struct mf_core *core, const struct tls_files *f, char *err, size_t errlen)
+{
+    if (core->tls) {
+        snprintf(err, errlen, "TLS settings already loaded");
+        return -1;
+    }
+    core->tls = tls_ctx_create(f, NULL, err, errlen);
+    return core->tls ? 0 : -1;
 }
 
 int core_listen(struct mf_core *core, const char *spec, char *err, size_t errlen)
 {
     struct sockaddr_storage ss;
     socklen_t len;
-    if (parse_tcp_spec(spec, &ss, &len) != 0) {
-        snprintf(err, errlen, "bad listen address '%s' (expected tcp:PORT or tcp:ADDR:PORT)",
-                 spec);
+    bool tls;
+    if (parse_listen_spec(spec, &ss, &len, &tls) != 0) {
+        snprintf(err, errlen,
+                 "bad listen address '%s' (expected tcp:[ADDR:]PORT or ssl:[ADDR:]PORT)", spec);
+        return -1;
+    }
+    if (tls && !core->tls) {
+        snprintf(err, errlen, "listen address '%s' needs TLS settings (private key, "
+                 "certificate, CA certificate)", spec);
         return -1;
     }
     if (core->n_listeners >= sizeof core->listeners / sizeof core->listeners[0]) {
@@ -162,8 +206,8 @@ int core_listen(struct mf_core *core, const char *spec, char *err, size_t errlen
         return -1;
     }
     struct evconnlistener *l = evconnlistener_new_bind(
-        core->base, on_accept, core, LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE, 1024,
-        (struct sockaddr *)&ss, (int)len);
+        core->base, tls ? on_accept_tls : on_accept, core,
+        LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE, 1024, (struct sockaddr *)&ss, (int)len);
     if (!l) {
         snprintf(err, errlen, "cannot listen on %s: %s", spec, strerror(errno));
         return -1;

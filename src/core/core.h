@@ -21,6 +21,7 @@ struct event_base;
 struct mf_core;
 struct mf_switch;
 struct mf_app;
+struct tls_files;
 
 /* Why the core refused a message or dropped a connection: every reason an
  * operator can read in `matflowctl stats`. The codec's errors come first. */
@@ -34,6 +35,7 @@ struct mf_app;
     X(QUEUE_FULL, "queue_full")                   \
     X(DPID_CONFLICT, "dpid_conflict")             \
     X(BARRIER_TIMEOUT, "barrier_timeout")         \
+    X(TLS_HANDSHAKE, "tls_handshake")             \
     X(OTHER_CODEC_ERROR, "other_codec_error")
 
 enum core_reject {
@@ -88,9 +90,18 @@ void core_destroy(struct mf_core *core);
 
 /* True if spec is a listen address core_listen() can parse. */
 bool core_listen_spec_valid(const char *spec);
+/* True if spec is a valid `ssl:` listen address (it needs core_set_tls). */
+bool core_listen_spec_tls(const char *spec);
 
-/* Listens on "tcp:PORT" or "tcp:ADDR:PORT". On error returns -1 and writes
- * a reason into err[errlen]. */
+/* Loads matflowd's private key and certificate and the CA that signs the
+ * switches' certificates (core/tls.h), for `ssl:` listeners; once, before
+ * them. The files are read now, not kept open. On error returns -1 and
+ * writes a reason naming the file into err[errlen]. */
+int core_set_tls(struct mf_core *core, const struct tls_files *f, char *err, size_t errlen);
+
+/* Listens on "tcp:PORT", "tcp:ADDR:PORT" or "tcp:[ADDR6]:PORT", or the
+ * same with "ssl:" (TLS; core_set_tls first). On error returns -1 and
+ * writes a reason into err[errlen]. */
 int core_listen(struct mf_core *core, const char *spec, char *err, size_t errlen);
 
 /* Adds an application; hooks run in the order apps were added. */

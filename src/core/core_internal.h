@@ -1,8 +1,9 @@
 /* core_internal.h - the structs shared by the files of src/core/.
  *
- * channel.c moves bytes (framing, output bound, echo, close), handshake.c
- * runs negotiation and the dpid registry, dispatch.c handles messages of
- * ready switches, batch.c ties errors and barriers to batches. */
+ * channel.c moves bytes (framing, output bound, echo, close) over a
+ * bufferevent, plain or TLS (tls.c makes the latter), handshake.c runs
+ * negotiation and the dpid registry, dispatch.c handles messages of ready
+ * switches, batch.c ties errors and barriers to batches. */
 #ifndef MATFLOW_CORE_INTERNAL_H
 #define MATFLOW_CORE_INTERNAL_H
 
@@ -16,6 +17,7 @@
 
 struct bufferevent;
 struct event;
+struct tls_ctx;
 
 #define CORE_MAX_APPS 8
 
@@ -38,6 +40,8 @@ struct mf_switch {
     unsigned echo_outstanding;
     uint32_t next_xid;
     bool closed;
+    bool tls;                  /* accepted on an ssl: listener */
+    bool tls_up;               /* its TLS handshake is done */
     bool ports_partial;        /* a PORT_DESC reply with MORE set is in */
     struct sw_port *ports;     /* uthash by port_no */
     struct mf_switch *challenger; /* a newer connection claiming our dpid */
@@ -64,11 +68,15 @@ struct mf_core {
     unsigned n_apps;
     struct evconnlistener *listeners[16];
     unsigned n_listeners;
+    struct tls_ctx *tls;         /* for ssl: listeners; NULL without them */
     struct obuf tx;              /* scratch for encoding */
 };
 
 /* channel.c */
+/* A new connection on socket fd (the channel owns it from here on), plain
+ * or, for channel_accept_tls, TLS with core->tls. */
 void channel_accept(struct mf_core *core, int fd, const char *address);
+void channel_accept_tls(struct mf_core *core, int fd, const char *address);
 /* Appends raw bytes to the output, within the bound. False if refused. */
 bool channel_send_raw(struct mf_switch *sw, const void *data, size_t len);
 uint32_t channel_next_xid(struct mf_switch *sw);

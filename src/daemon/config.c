@@ -12,6 +12,8 @@
 #include <string.h>
 #include <yaml.h>
 
+#include "core/tls.h"
+
 void config_init(struct config *c)
 {
     memset(c, 0, sizeof *c);
@@ -28,6 +30,8 @@ void config_clear_listen(struct config *c)
         free(c->listen[i]);
     }
     c->n_listen = 0;
+    free(c->ssl_listen_where);
+    c->ssl_listen_where = NULL;
 }
 
 void config_free(struct config *c)
@@ -37,6 +41,10 @@ void config_free(struct config *c)
     c->api_path = NULL;
     free(c->db_path);
     c->db_path = NULL;
+    free(c->tls.private_key);
+    free(c->tls.certificate);
+    free(c->tls.ca_certificate);
+    memset(&c->tls, 0, sizeof c->tls);
     free(c->mob);
     c->mob = NULL;
 }
@@ -54,6 +62,57 @@ void config_set_api(struct config *c, const char *path)
 {
     free(c->api_path);
     c->api_path = strdup(path);
+}
+
+void config_set_path(char **slot, const char *path)
+{
+    free(*slot);
+    *slot = strdup(path);
+}
+
+bool config_has_ssl_listener(const struct config *c)
+{
+    for (unsigned i = 0; i < c->n_listen; i++) {
+        if (core_listen_spec_tls(c->listen[i])) {
+            return true;
+        }
+    }
+    return false;
+}
+
+bool config_check_tls(const struct config *c)
+{
+    const struct config_tls *t = &c->tls;
+    char missing[256] = "";
+    size_t n = 0;
+    if (!t->private_key) {
+        n += (size_t)snprintf(missing + n, sizeof missing - n,
+                              "%s--tls-key (controller.tls.private_key)", n ? ", " : "");
+    }
+    if (!t->certificate) {
+        n += (size_t)snprintf(missing + n, sizeof missing - n,
+                              "%s--tls-cert (controller.tls.certificate)", n ? ", " : "");
+    }
+    if (!t->ca_certificate) {
+        n += (size_t)snprintf(missing + n, sizeof missing - n,
+                              "%s--tls-ca (controller.tls.ca_certificate)", n ? ", " : "");
+    }
+    const char *ssl = NULL;
+    for (unsigned i = 0; i < c->n_listen && !ssl; i++) {
+        ssl = core_listen_spec_tls(c->listen[i]) ? c->listen[i] : NULL;
+    }
+    bool none = !t->private_key && !t->certificate && !t->ca_certificate;
+    if (n == 0 || (none && !ssl)) {
+        return true;
+    }
+    if (ssl) {
+        /* ssl_listen_where is set only while the list is the file's. */
+        fprintf(stderr, "%s: listen address '%s' needs TLS settings; missing: %s\n",
+                c->ssl_listen_where ? c->ssl_listen_where : "matflowd", ssl, missing);
+    } else {
+        fprintf(stderr, "matflowd: TLS settings go together; missing: %s\n", missing);
+    }
+    return false;
 }
 
 bool config_parse_seconds(const char *s, double *out)
@@ -143,11 +202,45 @@ const char *scalar(struct loader *l, const yaml_node_t *n, const char *key)
     return (const char *)n->data.scalar.value;
 }
 
+/* One listen address of the file (item: its node). */
+static void load_listen_item(struct loader *l, yaml_node_t *item)
+{
+    const char *s = scalar(l, item, "listen");
+    if (!s) {
+        return;
+    }
+    bool seen = false;
+    for (unsigned i = 0; i < l->c->n_listen && !seen; i++) {
+        seen = !strcmp(l->c->listen[i], s);
+    }
+    if (strncmp(s, "tcp:", 4) != 0 && strncmp(s, "ssl:", 4) != 0) {
+        error_at(l, item, "listen address '%s' must start with tcp: or ssl:", s);
+    } else if (!core_listen_spec_valid(s)) {
+        error_at(l, item, "bad listen address '%s' (expected tcp:PORT, tcp:ADDR:PORT, "
+                 "tcp:[ADDR6]:PORT, or the same with ssl:)", s);
+    } else if (seen) {
+        error_at(l, item, "listen address '%s' given twice", s);
+    } else if (!config_add_listen(l->c, s)) {
+        error_at(l, item, "too many listen addresses (at most 16)%s", "");
+    } else if (core_listen_spec_tls(s) && !l->c->ssl_listen_where) {
+        /* Whether TLS settings come with it is known only once the flags
+         * are read too (config_check_tls): remember where it was. */
+        char where[64];
+        snprintf(where, sizeof where, ":%zu:%zu", item->start_mark.line + 1,
+                 item->start_mark.column + 1);
+        size_t len = strlen(l->path) + strlen(where) + 1;
+        l->c->ssl_listen_where = malloc(len);
+        if (l->c->ssl_listen_where) {
+            snprintf(l->c->ssl_listen_where, len, "%s%s", l->path, where);
+        }
+    }
+}
+
 static void load_listen(struct loader *l, yaml_node_t *v)
 {
     config_clear_listen(l->c);
     if (v->type == YAML_SCALAR_NODE) {
-        config_add_listen(l->c, (const char *)v->data.scalar.value);
+        load_listen_item(l, v);
         return;
     }
     if (v->type != YAML_SEQUENCE_NODE) {
@@ -156,21 +249,93 @@ static void load_listen(struct loader *l, yaml_node_t *v)
     }
     for (yaml_node_item_t *it = v->data.sequence.items.start; it < v->data.sequence.items.top;
          it++) {
-        yaml_node_t *item = yaml_document_get_node(l->doc, *it);
-        const char *s = scalar(l, item, "listen");
-        bool seen = false;
-        for (unsigned i = 0; s && i < l->c->n_listen && !seen; i++) {
-            seen = !strcmp(l->c->listen[i], s);
+        load_listen_item(l, yaml_document_get_node(l->doc, *it));
+    }
+}
+
+/* controller.tls: the nodes of its values (once given, even if wrong), for
+ * errors that point at them. */
+struct tls_nodes {
+    yaml_node_t *private_key, *certificate, *ca_certificate;
+};
+
+static void load_tls_key(struct loader *l, const char *key, yaml_node_t *v)
+{
+    struct tls_nodes *tn = l->ctx;
+    struct config_tls *t = &l->c->tls;
+    char **slot;
+    yaml_node_t **node;
+    if (!strcmp(key, "private_key")) {
+        slot = &t->private_key;
+        node = &tn->private_key;
+    } else if (!strcmp(key, "certificate")) {
+        slot = &t->certificate;
+        node = &tn->certificate;
+    } else if (!strcmp(key, "ca_certificate")) {
+        slot = &t->ca_certificate;
+        node = &tn->ca_certificate;
+    } else {
+        error_at(l, v, "unknown key 'controller.tls.%s' (expected: private_key, certificate, "
+                 "ca_certificate)", key);
+        return;
+    }
+    *node = v;
+    const char *s = scalar(l, v, key);
+    if (s && s[0] != '/') {
+        char msg[512]; /* error_at takes one argument: key and value go in msg */
+        snprintf(msg, sizeof msg, "controller.tls.%s must be an absolute path, not '%s'", key, s);
+        error_at(l, v, "%s", msg);
+    } else if (s) {
+        config_set_path(slot, s);
+    }
+}
+
+/* Loads the three files as the daemon will, so that --check-config finds a
+ * missing file, a key without its certificate or an empty CA file. */
+static void check_tls_files(struct loader *l, yaml_node_t *map, const struct tls_nodes *tn)
+{
+    const struct config_tls *t = &l->c->tls;
+    struct tls_files f = {t->private_key, t->certificate, t->ca_certificate};
+    enum tls_file bad;
+    char err[512];
+    struct tls_ctx *ctx = tls_ctx_create(&f, &bad, err, sizeof err);
+    if (ctx) {
+        tls_ctx_free(ctx);
+        return;
+    }
+    yaml_node_t *at = bad == TLS_FILE_KEY    ? tn->private_key
+                      : bad == TLS_FILE_CERT ? tn->certificate
+                      : bad == TLS_FILE_CA   ? tn->ca_certificate
+                                             : map;
+    error_at(l, at, "controller.tls: %s", err);
+}
+
+static void load_tls(struct loader *l, yaml_node_t *v)
+{
+    struct tls_nodes tn = {NULL, NULL, NULL};
+    void *saved = l->ctx;
+    unsigned errors = l->errors;
+    l->ctx = &tn;
+    load_mapping(l, v, "controller.tls", load_tls_key);
+    l->ctx = saved;
+    if (v->type != YAML_MAPPING_NODE) {
+        return; /* load_mapping said so */
+    }
+    char missing[64] = "";
+    size_t n = 0;
+    const char *names[] = {"private_key", "certificate", "ca_certificate"};
+    const yaml_node_t *given[] = {tn.private_key, tn.certificate, tn.ca_certificate};
+    for (unsigned i = 0; i < 3; i++) {
+        if (!given[i]) {
+            n += (size_t)snprintf(missing + n, sizeof missing - n, "%s%s", n ? ", " : "",
+                                  names[i]);
         }
-        if (s && strncmp(s, "tcp:", 4) != 0) {
-            error_at(l, item, "listen address '%s' must start with tcp:", s);
-        } else if (s && !core_listen_spec_valid(s)) {
-            error_at(l, item, "bad listen address '%s' (expected tcp:PORT or tcp:ADDR:PORT)", s);
-        } else if (seen) {
-            error_at(l, item, "listen address '%s' given twice", s);
-        } else if (s && !config_add_listen(l->c, s)) {
-            error_at(l, item, "too many listen addresses (at most 16)%s", "");
-        }
+    }
+    if (n > 0) {
+        error_at(l, v, "controller.tls needs private_key, certificate and ca_certificate; "
+                 "missing: %s", missing);
+    } else if (l->errors == errors) {
+        check_tls_files(l, v, &tn);
     }
 }
 
@@ -224,6 +389,10 @@ static void load_controller_key(struct loader *l, const char *key, yaml_node_t *
     }
     if (!strcmp(key, "openflow_versions")) {
         load_versions(l, v);
+        return;
+    }
+    if (!strcmp(key, "tls")) {
+        load_tls(l, v);
         return;
     }
     const char *s = scalar(l, v, key);

@@ -29,9 +29,20 @@ enum config_app {
  * without sites, learning owns table 0. */
 #define CONFIG_LEARNING_TABLE_BEHIND_MOBILITY 3
 
+/* controller.tls / --tls-key, --tls-cert, --tls-ca: what `ssl:` listeners
+ * need (absolute paths; NULL if not given). All three or none. */
+struct config_tls {
+    char *private_key;
+    char *certificate;
+    char *ca_certificate;
+};
+
 struct config {
     char *listen[CONFIG_MAX_LISTEN];
     unsigned n_listen;
+    char *ssl_listen_where; /* "FILE:LINE:COLUMN" of the file's first ssl:
+                               listen address, for config_check_tls */
+    struct config_tls tls;
     char *api_path;
     char *db_path;
     struct mob_config *mob; /* sites and static mobile nodes */
@@ -46,6 +57,16 @@ void config_free(struct config *c);
 bool config_add_listen(struct config *c, const char *spec);
 void config_clear_listen(struct config *c);
 void config_set_api(struct config *c, const char *path);
+/* Replaces one of c->tls's paths (slot points into c->tls). */
+void config_set_path(char **slot, const char *path);
+
+/* True if some listen address is `ssl:`. */
+bool config_has_ssl_listener(const struct config *c);
+/* The settings as a whole, once file and flags are in: TLS paths all three
+ * or none, and all three if there is an `ssl:` listener. Prints every
+ * problem to stderr (at the file's line and column where it came from the
+ * file); false if any. */
+bool config_check_tls(const struct config *c);
 
 /* Reads a YAML file into c. On failure returns false and prints every
  * error as "FILE:LINE:COLUMN: reason" to stderr; c may be partly set. */

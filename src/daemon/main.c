@@ -12,6 +12,7 @@
 #include "app/mobility/mob_store.h"
 #include "app/mobility/mobility.h"
 #include "core/core.h"
+#include "core/tls.h"
 #include "daemon/api.h"
 #include "daemon/config.h"
 #include "util/log.h"
@@ -24,8 +25,13 @@ static void usage(FILE *f)
             "usage: matflowd [OPTIONS]\n"
             "OpenFlow controller that keeps VMs reachable across IP networks.\n\n"
             "  --listen tcp:[ADDR:]PORT  accept switches here (repeatable; IPv6 as\n"
-            "                            tcp:[ADDR6]:PORT;\n"
+            "                            tcp:[ADDR6]:PORT; ssl:... for TLS, which\n"
+            "                            needs the three --tls-* files;\n"
             "                            default %s)\n"
+            "  --tls-key PATH            matflowd's private key (PEM, absolute path)\n"
+            "  --tls-cert PATH           matflowd's certificate (PEM)\n"
+            "  --tls-ca PATH             CA certificate that signs the switches'\n"
+            "                            certificates (PEM); switches must show one\n"
             "  --api PATH                control socket for matflowctl (absolute)\n"
             "                            (default %s)\n"
             "  --config FILE             YAML configuration (see docs/CONFIG.md)\n"
@@ -47,7 +53,8 @@ static void usage(FILE *f)
 }
 
 enum { OPT_LISTEN = 256, OPT_API, OPT_DB, OPT_CONFIG, OPT_CHECK, OPT_LOG, OPT_ECHO, OPT_MISSES,
-       OPT_HANDSHAKE, OPT_APP, OPT_OPENFLOW, OPT_HELP, OPT_VERSION };
+       OPT_HANDSHAKE, OPT_APP, OPT_OPENFLOW, OPT_TLS_KEY, OPT_TLS_CERT, OPT_TLS_CA, OPT_HELP,
+       OPT_VERSION };
 
 static const struct option options[] = {
     {"listen", required_argument, NULL, OPT_LISTEN},
@@ -61,6 +68,9 @@ static const struct option options[] = {
     {"handshake-timeout", required_argument, NULL, OPT_HANDSHAKE},
     {"app", required_argument, NULL, OPT_APP},
     {"openflow", required_argument, NULL, OPT_OPENFLOW},
+    {"tls-key", required_argument, NULL, OPT_TLS_KEY},
+    {"tls-cert", required_argument, NULL, OPT_TLS_CERT},
+    {"tls-ca", required_argument, NULL, OPT_TLS_CA},
     {"help", no_argument, NULL, OPT_HELP},
     {"version", no_argument, NULL, OPT_VERSION},
     {NULL, 0, NULL, 0},
@@ -86,6 +96,10 @@ static int parse_args(int argc, char **argv, struct config *c)
                 return 1;
             }
             if (check) {
+                if (!config_check_tls(c)) {
+                    fprintf(stderr, "matflowd: %s: configuration refused\n", argv[i + 1]);
+                    return 1;
+                }
                 printf("%s: OK\n", argv[i + 1]);
                 return 0;
             }
@@ -101,8 +115,23 @@ static int parse_args(int argc, char **argv, struct config *c)
                 cli_listen = true;
             }
             if (!core_listen_spec_valid(optarg) || !config_add_listen(c, optarg)) {
-                return bad_arg("--listen", optarg, "expected tcp:PORT or tcp:ADDR:PORT");
+                return bad_arg("--listen", optarg,
+                               "expected tcp:PORT, tcp:ADDR:PORT, or the same with ssl:");
             }
+            break;
+        case OPT_TLS_KEY:
+        case OPT_TLS_CERT:
+        case OPT_TLS_CA:
+            if (optarg[0] != '/') {
+                return bad_arg(opt == OPT_TLS_KEY    ? "--tls-key"
+                               : opt == OPT_TLS_CERT ? "--tls-cert"
+                                                     : "--tls-ca",
+                               optarg, "expected an absolute path");
+            }
+            config_set_path(opt == OPT_TLS_KEY    ? &c->tls.private_key
+                            : opt == OPT_TLS_CERT ? &c->tls.certificate
+                                                  : &c->tls.ca_certificate,
+                            optarg);
             break;
         case OPT_API:
             if (optarg[0] != '/') {
@@ -173,6 +202,9 @@ static int parse_args(int argc, char **argv, struct config *c)
     if (c->n_listen == 0) {
         config_add_listen(c, MATFLOW_DEFAULT_LISTEN);
     }
+    if (!config_check_tls(c)) {
+        return 1;
+    }
     return -1; /* run */
 }
 
@@ -196,6 +228,26 @@ static uint8_t learning_table_of(const struct mf_switch *sw, void *arg)
     const struct mob_config *mob = arg;
     return mob_site_of_dpid(mob, sw_get_info(sw)->dpid) ? CONFIG_LEARNING_TABLE_BEHIND_MOBILITY
                                                         : 0;
+}
+
+/* Loads the TLS files before any listener opens, so that a bad file stops
+ * the start with nothing half-open. 0 or 1 (refused). */
+static int start_tls(struct mf_core *core, const struct config *cfg)
+{
+    if (!config_has_ssl_listener(cfg)) {
+        if (cfg->tls.private_key) {
+            LOG_WRN("main", "TLS settings given but no ssl: listener: they are not used");
+        }
+        return 0;
+    }
+    struct tls_files f = {cfg->tls.private_key, cfg->tls.certificate, cfg->tls.ca_certificate};
+    char err[512];
+    if (core_set_tls(core, &f, err, sizeof err) != 0) {
+        fprintf(stderr, "matflowd: TLS: %s\n", err);
+        return 1;
+    }
+    LOG_INF("main", "TLS: certificate %s, switch CA %s", f.certificate, f.ca_certificate);
+    return 0;
 }
 
 /* Thousands of switches need thousands of descriptors. */
@@ -235,7 +287,7 @@ int main(int argc, char **argv)
     event_add(term, NULL);
     event_add(intr, NULL);
     event_add(hup, NULL);
-    rc = 0;
+    rc = start_tls(core, &cfg);
     for (unsigned i = 0; i < cfg.n_listen && rc == 0; i++) {
         char err[256];
         if (core_listen(core, cfg.listen[i], err, sizeof err) != 0) {
