@@ -46,7 +46,7 @@ SAN_D_OBJS   := $(D_SRCS:%.c=$(SAN)/obj/%.o)
 SAN_UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(SAN)/tests/%)
 
 .PHONY: all check check-unit check-sanitize-unit demo fuzz fuzz-build clean tests bench \
-        bench-disruption bench-plots
+        bench-peers bench-disruption bench-plots
 all: $(B)/bin/matflowd $(B)/bin/matflowctl
 
 $(B)/libmatflow.a: $(LIB_OBJS)
@@ -112,9 +112,15 @@ fuzz: $(FUZZ_BINS)
 demo: all
 	./scripts/demo.sh
 
-# Benchmarks (never part of `make check`): see docs/BENCHMARKS.md.
+# Benchmarks (never part of `make check`): see docs/BENCHMARKS.md. `make bench`
+# runs the matrix, then the peer comparison even if the matrix had a failed
+# run, and fails if either did.
 bench: all $(B)/bin/matflow-bench
-	./scripts/bench.sh
+	./scripts/bench.sh; rc=$$?; ./scripts/bench-peers.sh || rc=1; exit $$rc
+
+# matflowd's learning switch against ovs-testcontroller and os-ken (cbench-style).
+bench-peers: all $(B)/bin/matflow-bench
+	./scripts/bench-peers.sh
 
 # Data-path disruption on the real testbed, with delays on the OpenFlow channel.
 # Then the same moves with delays between the sites (delaying forwarders on

@@ -1,5 +1,7 @@
 /* bench.h - matflow-bench: emulated OpenFlow 1.3 switches that load a
- * matflowd and time its binding updates.
+ * matflowd and time its binding updates; and, in cbench mode
+ * (bench_cbench.c), emulated 1.3 or 1.0 switches that measure how fast any
+ * learning-switch controller answers Packet-Ins.
  *
  * One process, one libevent loop. The scenario (bench_scenario.c) is
  * written as straight-line code: it injects Packet-Ins, then runs the loop
@@ -17,6 +19,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "app/mobility/mob_config.h"
 #include "ofp/ofp_msg.h"
 #include "util/eth_addr.h"
 #include "util/obuf.h"
@@ -25,13 +28,16 @@ struct event_base;
 struct event;
 struct bufferevent;
 
-/* At most this many sites: the mobility application's own limit
- * (MOB_MAX_SITES); switches beyond it are connected but get no rules. */
-#define BENCH_MAX_SITES 64
+/* At most this many sites: the mobility application's own limit; switches
+ * beyond it are connected but get no rules. */
+#define BENCH_MAX_SITES MOB_MAX_SITES
 #define BENCH_MAX_SWITCHES 10000
 #define BENCH_UPLINK 1
 #define BENCH_HV_FIRST 10
 #define BENCH_HV_PORTS 3
+#define BENCH_HOA_FIRST 256u /* a site's first HoA: .0.x is left to the gateway */
+
+enum bench_cb_mode { BENCH_CB_OFF, BENCH_CB_THROUGHPUT, BENCH_CB_LATENCY };
 
 struct bench_opts {
     unsigned switches;     /* N */
@@ -48,6 +54,12 @@ struct bench_opts {
     const char *workdir;
     const char *out_json;     /* also write the JSON report here */
     const char *write_config; /* only write the YAML for N switches */
+    /* cbench mode (bench_cbench.c) */
+    enum bench_cb_mode cb_mode;
+    const char *connect;      /* HOST:PORT of any OpenFlow controller */
+    uint8_t of_version;       /* the one version the switches offer */
+    unsigned macs;            /* hosts (source MACs) per switch */
+    double warmup_s, duration_s;
     bool json;                /* print JSON instead of text */
     bool keep;                /* keep the work directory */
     bool quiet;
@@ -76,6 +88,7 @@ struct bench_switch {
     size_t n_attr, cap_attr;
     struct bench_delayed *dq_head, *dq_tail;
     struct event *dq_timer;
+    struct bench_cb_sw *cb; /* cbench mode only */
 };
 
 /* A mobile node as the generator sees it, and one move being timed. */
@@ -90,6 +103,7 @@ struct bench_node {
     double t0, t_probe, t_sent, t_clean;
     uint8_t *seen; /* 2 bits per switch: sending, cleanup */
     unsigned n_sent, n_clean;
+    uint32_t epoch; /* the newest epoch seen in its ADDs while tracking */
 };
 
 struct bench {
@@ -99,6 +113,7 @@ struct bench {
     struct bench_switch *sw;
     unsigned n_sw;
     unsigned n_sites;      /* site switches: min(N, BENCH_MAX_SITES) */
+    unsigned site_host_bits; /* 32 - the sites' prefix length */
     struct bench_node *nodes;
     unsigned n_nodes;
     uint32_t *id_to_node;  /* binding id -> node index + 1 */
@@ -108,8 +123,12 @@ struct bench {
     /* Progress counters the scenario waits on. */
     unsigned n_started, n_connected, n_handshaken, n_reconciled, n_closed, n_lost_early;
     unsigned n_sent_done, n_clean_done, n_probes;
+    unsigned n_clean_unseen; /* cleanups taken as done after a grace time */
+    uint32_t *await_clean;   /* nodes whose sending side is done, FIFO */
+    size_t await_head, await_tail, await_cap;
     uint64_t flow_mods;
-    uint64_t unattributed_deletes, probes_unknown, errors_in;
+    uint64_t unattributed_deletes, probes_unknown, errors_in, version_refused, undecodable;
+    struct bench_cbench *cb; /* cbench mode only */
     /* The daemon we started, if any. */
     pid_t daemon_pid;
     pid_t stat_pid; /* whose /proc we read: ours or --pid */
@@ -126,6 +145,8 @@ bool bench_run_until(struct bench *b, bool (*done)(struct bench *, void *), void
                      double timeout_s);
 
 /* bench_switch.c */
+/* Answers the port list: the site ports, or cbench's host ports. */
+size_t bench_switch_ports(const struct bench_switch *sw, struct of_port *out, size_t cap);
 bool bench_switches_start(struct bench *b);
 void bench_switches_stop(struct bench *b);
 /* Sends a Packet-In now (a trigger) or as an answer (held by --delay-ms). */
@@ -143,6 +164,11 @@ void bench_track_flow_mod(struct bench *b, struct bench_switch *sw, const struct
 void bench_track_barrier(struct bench *b, unsigned sw_idx, const struct bench_attr *attr,
                          size_t n_attr, double t);
 void bench_track_begin(struct bench *b, uint32_t node);
+/* Takes the cleanup of a node as done once its sending side has been done
+ * for a grace time with no cleanup seen: matflowd may remove the previous
+ * epoch's rules with one exact-cookie delete per rule, only where it had
+ * rules, so a switch may get none. Called while waiting for cleanups. */
+void bench_track_sweep(struct bench *b, double now);
 void bench_track_end(struct bench *b, uint32_t node);
 
 /* bench_inject.c */
@@ -156,10 +182,20 @@ void bench_inject_packet_out(struct bench *b, struct bench_switch *sw,
 bool bench_write_config(const struct bench *b, const char *path, uint16_t port);
 bool bench_daemon_start(struct bench *b);
 void bench_daemon_stop(struct bench *b);
-/* utime + stime of the daemon in seconds; negative when unknown. */
+/* utime + stime of a process (its threads included) in seconds; negative
+ * when unknown. */
+double bench_proc_cpu(pid_t pid);
 double bench_daemon_cpu(const struct bench *b);
 /* VmRSS in KiB; negative when unknown. */
 long bench_daemon_rss_kib(const struct bench *b);
+/* The daemon's memory: RSS and its anonymous part from /proc, and the heap
+ * in use by its own account (`stats` memory.heap_in_use) when it gives
+ * one. Each negative when unknown. */
+struct bench_mem {
+    long rss_kib, anon_kib;
+    long long heap;
+};
+void bench_daemon_mem(const struct bench *b, struct bench_mem *m);
 /* Counts log lines at WARN/ERROR level. */
 unsigned bench_daemon_log_problems(const struct bench *b, json_t *samples);
 /* matflowd's own "complete in X ms" log lines for one HoA, by epoch. */
@@ -185,9 +221,25 @@ void bench_print_report(const struct bench *b, const json_t *report);
 /* bench_scenario.c */
 int bench_scenario_run(struct bench *b);
 
-/* Addresses of the generated network (bench_daemon.c). */
-uint32_t bench_site_prefix(unsigned site);
-uint32_t bench_site_gateway(unsigned site);
+/* bench_cbench.c: the run, and what the emulated switches hand it. */
+#define BENCH_CB_PORTS 4 /* host ports 1..4 of every cbench switch */
+int bench_cbench_run(struct bench *b);
+void bench_cbench_flow_mod(struct bench_switch *sw, const struct of_flow_mod *fm);
+void bench_cbench_packet_out(struct bench_switch *sw, const struct of_packet_out *po);
+/* The connection's output buffer drained below its low-water mark. */
+void bench_cbench_writable(struct bench_switch *sw);
+
+/* Addresses of the generated network (bench_daemon.c). Site i is
+ * 10.0.0.0 + ((i + 1) << site_host_bits): a /16 each up to 255 sites
+ * (10.(i+1).0.0/16), smaller beyond (a /18 each for 1000 sites), larger
+ * when a /16 cannot hold a site's share of n_nodes. The gateway is .1; HoAs
+ * are [256, half) of the site, the MoA pool the upper half. */
+void bench_sites_init(struct bench *b, unsigned n_sites, unsigned n_nodes);
+uint32_t bench_site_prefix(const struct bench *b, unsigned site);
+uint32_t bench_site_gateway(const struct bench *b, unsigned site);
 struct eth_addr bench_site_gateway_mac(unsigned site);
+/* Nodes one site can be home to, and the node's HoA. */
+uint32_t bench_site_capacity(const struct bench *b);
+uint32_t bench_node_hoa(const struct bench *b, uint32_t node, unsigned *home);
 
 #endif

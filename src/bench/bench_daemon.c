@@ -1,10 +1,11 @@
 /* bench_daemon.c - the matflowd under test: the configuration generated for
  * N switches, starting and stopping it, and what /proc says about it.
  *
- * Site i (0-based, dpid i+1) is 10.(i+1).0.0/16 with gateway .0.1 at a fixed
- * MAC (so no gateway ARP is needed), uplink port 1, hypervisor ports 10-12,
- * HoAs from 10.(i+1).1.0 and a MoA pool of 32766 addresses in the upper
- * half: a /24 per site would cap the nodes away at one site at its pool. */
+ * Site i (0-based, dpid i+1) has the prefix bench_site_prefix() gives
+ * (bench.h), gateway .1 at a fixed MAC (so no gateway ARP is needed),
+ * uplink port 1, hypervisor ports 10-12, and a MoA pool of the upper half
+ * of the prefix: a /24 per site would cap the nodes away at one site at its
+ * pool. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -19,19 +20,55 @@
 
 #include "bench/bench.h"
 
-uint32_t bench_site_prefix(unsigned site)
+void bench_sites_init(struct bench *b, unsigned n_sites, unsigned n_nodes)
 {
-    return 10u << 24 | (site + 1) << 16;
+    /* Enough prefix bits for site numbers 1..n_sites, 8 (a /16 each) when
+     * that is enough, fewer (larger sites) when a site must hold more
+     * nodes than a /16 can. */
+    unsigned min_bits = 1;
+    while ((1u << min_bits) <= n_sites) {
+        min_bits++;
+    }
+    unsigned bits = min_bits > 8 ? min_bits : 8;
+    uint32_t per_site = n_sites ? (n_nodes + n_sites - 1) / n_sites : 0;
+    b->n_sites = n_sites;
+    b->site_host_bits = 24 - bits;
+    while (bits > min_bits && bench_site_capacity(b) < per_site) {
+        b->site_host_bits = 24 - --bits;
+    }
 }
 
-uint32_t bench_site_gateway(unsigned site)
+uint32_t bench_site_prefix(const struct bench *b, unsigned site)
 {
-    return bench_site_prefix(site) | 1;
+    return 10u << 24 | (uint32_t)(site + 1) << b->site_host_bits;
+}
+
+uint32_t bench_site_gateway(const struct bench *b, unsigned site)
+{
+    return bench_site_prefix(b, site) | 1;
 }
 
 struct eth_addr bench_site_gateway_mac(unsigned site)
 {
-    return (struct eth_addr){{0x02, 0x47, 0x57, 0x00, 0x00, (uint8_t)(site + 1)}};
+    return (struct eth_addr){{0x02, 0x47, 0x57, 0x00, (uint8_t)((site + 1) >> 8),
+                              (uint8_t)(site + 1)}};
+}
+
+uint32_t bench_site_capacity(const struct bench *b)
+{
+    return (1u << (b->site_host_bits - 1)) - BENCH_HOA_FIRST;
+}
+
+/* Node j lives at home site j % S, the (j / S)-th HoA there. */
+uint32_t bench_node_hoa(const struct bench *b, uint32_t node, unsigned *home)
+{
+    *home = node % b->n_sites;
+    return bench_site_prefix(b, *home) + BENCH_HOA_FIRST + node / b->n_sites;
+}
+
+static void dotted(uint32_t a, char *out, size_t cap)
+{
+    snprintf(out, cap, "%u.%u.%u.%u", a >> 24, (a >> 16) & 0xff, (a >> 8) & 0xff, a & 0xff);
 }
 
 bool bench_write_config(const struct bench *b, const char *path, uint16_t port)
@@ -51,21 +88,27 @@ bool bench_write_config(const struct bench *b, const char *path, uint16_t port)
             "  handshake_timeout: 60\n"
             "sites:\n",
             b->n_sw, b->n_sites, port, b->api_path, b->db_path);
+    uint32_t size = 1u << b->site_host_bits;
     for (unsigned i = 0; i < b->n_sites; i++) {
-        uint32_t p = bench_site_prefix(i);
-        struct eth_addr gw = bench_site_gateway_mac(i);
+        uint32_t p = bench_site_prefix(b, i);
+        char pfx[16], gw[16], pool_lo[16], pool_hi[16];
+        dotted(p, pfx, sizeof pfx);
+        dotted(p | 1, gw, sizeof gw);
+        dotted(p + size / 2 + 1, pool_lo, sizeof pool_lo);
+        dotted(p + size - 2, pool_hi, sizeof pool_hi);
+        struct eth_addr gw_mac = bench_site_gateway_mac(i);
         fprintf(f,
                 "  - name: site%u\n"
                 "    dpid: %u\n"
-                "    prefix: 10.%u.0.0/16\n"
-                "    gateway: 10.%u.0.1\n"
+                "    prefix: %s/%u\n"
+                "    gateway: %s\n"
                 "    gateway_mac: \"" ETH_ADDR_FMT "\"\n"
                 "    uplinks: [%u]\n"
                 "    hypervisor_ports: [%u, %u, %u]\n"
-                "    moa_pool: 10.%u.128.1-10.%u.255.254\n",
-                i + 1, i + 1, (p >> 16) & 0xff, (p >> 16) & 0xff, ETH_ADDR_ARGS(gw),
-                BENCH_UPLINK, BENCH_HV_FIRST, BENCH_HV_FIRST + 1, BENCH_HV_FIRST + 2,
-                (p >> 16) & 0xff, (p >> 16) & 0xff);
+                "    moa_pool: %s-%s\n",
+                i + 1, i + 1, pfx, 32 - b->site_host_bits, gw, ETH_ADDR_ARGS(gw_mac),
+                BENCH_UPLINK, BENCH_HV_FIRST, BENCH_HV_FIRST + 1, BENCH_HV_FIRST + 2, pool_lo,
+                pool_hi);
     }
     return fclose(f) == 0;
 }
@@ -190,13 +233,13 @@ void bench_daemon_stop(struct bench *b)
     }
 }
 
-double bench_daemon_cpu(const struct bench *b)
+double bench_proc_cpu(pid_t pid)
 {
-    if (b->stat_pid <= 0) {
+    if (pid <= 0) {
         return -1;
     }
     char path[64], buf[1024];
-    snprintf(path, sizeof path, "/proc/%d/stat", (int)b->stat_pid);
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
     FILE *f = fopen(path, "r");
     if (!f) {
         return -1;
@@ -212,7 +255,13 @@ double bench_daemon_cpu(const struct bench *b)
     return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
 }
 
-long bench_daemon_rss_kib(const struct bench *b)
+double bench_daemon_cpu(const struct bench *b)
+{
+    return bench_proc_cpu(b->stat_pid);
+}
+
+/* A "Name:   N kB" line of /proc/PID/status, or -1. */
+static long status_kib(const struct bench *b, const char *name)
 {
     if (b->stat_pid <= 0) {
         return -1;
@@ -220,9 +269,10 @@ long bench_daemon_rss_kib(const struct bench *b)
     char path[64], line[256];
     snprintf(path, sizeof path, "/proc/%d/status", (int)b->stat_pid);
     FILE *f = fopen(path, "r");
+    size_t n = strlen(name);
     long kib = -1;
     while (f && fgets(line, sizeof line, f)) {
-        if (sscanf(line, "VmRSS: %ld kB", &kib) == 1) {
+        if (!strncmp(line, name, n) && line[n] == ':' && sscanf(line + n + 1, "%ld", &kib) == 1) {
             break;
         }
     }
@@ -230,6 +280,24 @@ long bench_daemon_rss_kib(const struct bench *b)
         fclose(f);
     }
     return kib;
+}
+
+long bench_daemon_rss_kib(const struct bench *b)
+{
+    return status_kib(b, "VmRSS");
+}
+
+void bench_daemon_mem(const struct bench *b, struct bench_mem *m)
+{
+    m->rss_kib = status_kib(b, "VmRSS");
+    m->anon_kib = status_kib(b, "RssAnon"); /* RSS less the binary and libraries */
+    m->heap = -1;
+    json_t *st = bench_api(b, "stats");
+    json_t *v = json_object_get(json_object_get(st, "memory"), "heap_in_use");
+    if (json_is_integer(v)) {
+        m->heap = json_integer_value(v);
+    }
+    json_decref(st);
 }
 
 unsigned bench_daemon_log_problems(const struct bench *b, json_t *samples)

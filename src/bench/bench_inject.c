@@ -15,7 +15,7 @@ void bench_inject_learn(struct bench *b, uint32_t node)
     uint8_t frame[64];
     size_t len = pkt_build_arp(frame, sizeof frame, broadcast, nd->mac, PKT_ARP_OP_REQUEST,
                                nd->mac, nd->hoa, (struct eth_addr){{0}},
-                               bench_site_gateway(nd->home));
+                               bench_site_gateway(b, nd->home));
     if (len) {
         bench_send_packet_in(&b->sw[nd->home], nd->port, frame, len, false);
     }

@@ -17,8 +17,10 @@ static void usage(FILE *f)
 {
     fprintf(f,
             "usage: matflow-bench [OPTIONS]\n"
+            "       matflow-bench --cbench throughput|latency --connect HOST:PORT [OPTIONS]\n"
             "Emulated OpenFlow 1.3 switches that drive matflowd's binding updates and\n"
-            "time them (see issue 4).\n\n"
+            "time them (see issue 4); or, with --cbench, emulated switches that measure\n"
+            "any learning-switch controller the way cbench does.\n\n"
             "  --switches N        emulated switches, dpid 1..N (1-10000; default 3);\n"
             "                      the first min(N, 64) are the sites of the config\n"
             "  --bindings M        nodes moved away during set-up, their rules on every\n"
@@ -41,6 +43,16 @@ static void usage(FILE *f)
             "  --write-config FILE write the YAML for N switches (listening on the port\n"
             "                      of --controller, else 6653) and exit\n"
             "  --json              print the report as JSON\n"
+            "cbench mode:\n"
+            "  --cbench MODE       throughput: every switch keeps its connection full of\n"
+            "                      Packet-Ins; latency: one Packet-In in flight per switch\n"
+            "  --connect HOST:PORT the controller (IPv4 address; any OpenFlow controller\n"
+            "                      running an L2-learning switch)\n"
+            "  --of-version V      1.3 (default) or 1.0\n"
+            "  --macs H            hosts (source MACs) per switch (default 1000)\n"
+            "  --warmup S          seconds before the measured window (default 1)\n"
+            "  --duration S        seconds measured (default 5)\n"
+            "  --pid PID           the controller's process, for its CPU share\n"
             "  --out FILE          also write the JSON report to FILE\n"
             "  --quiet             no progress lines on stderr\n"
             "  --help\n");
@@ -48,7 +60,7 @@ static void usage(FILE *f)
 
 enum { O_SWITCHES = 256, O_BINDINGS, O_MOVES, O_MASS, O_DELAY, O_WINDOW, O_TIMEOUT, O_MATFLOWD,
        O_CONTROLLER, O_API, O_PID, O_WORKDIR, O_KEEP, O_WRITE_CONFIG, O_JSON, O_OUT, O_QUIET,
-       O_HELP };
+       O_HELP, O_CBENCH, O_CONNECT, O_OF_VERSION, O_MACS, O_WARMUP, O_DURATION };
 
 static const struct option options[] = {
     {"switches", required_argument, NULL, O_SWITCHES},
@@ -69,6 +81,12 @@ static const struct option options[] = {
     {"out", required_argument, NULL, O_OUT},
     {"quiet", no_argument, NULL, O_QUIET},
     {"help", no_argument, NULL, O_HELP},
+    {"cbench", required_argument, NULL, O_CBENCH},
+    {"connect", required_argument, NULL, O_CONNECT},
+    {"of-version", required_argument, NULL, O_OF_VERSION},
+    {"macs", required_argument, NULL, O_MACS},
+    {"warmup", required_argument, NULL, O_WARMUP},
+    {"duration", required_argument, NULL, O_DURATION},
     {NULL, 0, NULL, 0},
 };
 
@@ -141,6 +159,17 @@ static bool parse_controller(const char *spec, struct sockaddr_in *sa)
     return inet_pton(AF_INET, host, &sa->sin_addr) == 1;
 }
 
+static bool parse_seconds(const char *s, double lo, double hi, double *out)
+{
+    char *end;
+    double v = strtod(s, &end);
+    if (*s == '\0' || *end != '\0' || !(v >= lo && v <= hi)) {
+        return false;
+    }
+    *out = v;
+    return true;
+}
+
 static int bad(const char *opt, const char *val)
 {
     fprintf(stderr, "matflow-bench: bad value '%s' for %s\n", val, opt);
@@ -151,7 +180,10 @@ static int bad(const char *opt, const char *val)
 /* Returns -1 to run, else an exit status. */
 static int parse_args(int argc, char **argv, struct bench_opts *o)
 {
-    *o = (struct bench_opts){.switches = 3, .moves = 20, .window = 64, .timeout_s = 60};
+    *o = (struct bench_opts){.switches = 3, .moves = 20, .window = 64, .timeout_s = 60,
+                             .of_version = OF_VERSION_1_3, .macs = 1000, .warmup_s = 1,
+                             .duration_s = 5};
+    unsigned switches_given = 0;
     int opt;
     unsigned u;
     while ((opt = getopt_long(argc, argv, "", options, NULL)) != -1) {
@@ -160,6 +192,7 @@ static int parse_args(int argc, char **argv, struct bench_opts *o)
             if (!parse_uint(optarg, 1, BENCH_MAX_SWITCHES, &o->switches)) {
                 return bad("--switches", optarg);
             }
+            switches_given = 1;
             break;
         case O_BINDINGS:
             if (!parse_uint(optarg, 0, 1000000, &o->bindings)) {
@@ -209,11 +242,57 @@ static int parse_args(int argc, char **argv, struct bench_opts *o)
         case O_OUT: o->out_json = optarg; break;
         case O_QUIET: o->quiet = true; break;
         case O_HELP: usage(stdout); return 0;
+        case O_CBENCH:
+            if (!strcmp(optarg, "throughput")) {
+                o->cb_mode = BENCH_CB_THROUGHPUT;
+            } else if (!strcmp(optarg, "latency")) {
+                o->cb_mode = BENCH_CB_LATENCY;
+            } else {
+                return bad("--cbench", optarg);
+            }
+            break;
+        case O_CONNECT: o->connect = optarg; break;
+        case O_OF_VERSION:
+            if (strcmp(optarg, "1.3") && strcmp(optarg, "1.0")) {
+                return bad("--of-version", optarg);
+            }
+            o->of_version = !strcmp(optarg, "1.0") ? OF_VERSION_1_0 : OF_VERSION_1_3;
+            break;
+        case O_MACS:
+            if (!parse_uint(optarg, 2, 1u << 24, &o->macs)) {
+                return bad("--macs", optarg);
+            }
+            break;
+        case O_WARMUP:
+            if (!parse_seconds(optarg, 0, 3600, &o->warmup_s)) {
+                return bad("--warmup", optarg);
+            }
+            break;
+        case O_DURATION:
+            if (!parse_seconds(optarg, 0.1, 3600, &o->duration_s)) {
+                return bad("--duration", optarg);
+            }
+            break;
         default: usage(stderr); return 2;
         }
     }
     if (optind < argc) {
         fprintf(stderr, "matflow-bench: unexpected argument '%s'\n", argv[optind]);
+        return 2;
+    }
+    if (o->cb_mode != BENCH_CB_OFF) {
+        if (!o->connect || o->controller || o->matflowd || o->write_config) {
+            fprintf(stderr, "matflow-bench: --cbench needs --connect HOST:PORT and neither "
+                    "--controller, --matflowd nor --write-config\n");
+            return 2;
+        }
+        if (!switches_given) {
+            o->switches = 16; /* cbench's default */
+        }
+        return -1;
+    }
+    if (o->connect || o->of_version != OF_VERSION_1_3) {
+        fprintf(stderr, "matflow-bench: --connect and --of-version are for --cbench\n");
         return 2;
     }
     if (o->controller && o->matflowd) {
@@ -230,12 +309,28 @@ static int parse_args(int argc, char **argv, struct bench_opts *o)
     return -1;
 }
 
-static void raise_fd_limit(void)
+/* One descriptor per switch, and a few more. Root may raise the hard limit
+ * too, which a shell's default (often 1024 or 4096) needs for 10,000. */
+static void raise_fd_limit(unsigned switches)
 {
     struct rlimit rl;
-    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+    rlim_t need = (rlim_t)switches + 64;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0) {
+        return;
+    }
+    if (rl.rlim_max < need) {
+        struct rlimit up = {need, need};
+        if (setrlimit(RLIMIT_NOFILE, &up) == 0) {
+            return;
+        }
+    }
+    if (rl.rlim_cur < rl.rlim_max) {
         rl.rlim_cur = rl.rlim_max;
         setrlimit(RLIMIT_NOFILE, &rl);
+    }
+    if (rl.rlim_cur < need) {
+        fprintf(stderr, "matflow-bench: only %llu descriptors for %u switches\n",
+                (unsigned long long)rl.rlim_cur, switches);
     }
 }
 
@@ -249,16 +344,23 @@ int main(int argc, char **argv)
     if (b.o.controller && !parse_controller(b.o.controller, &b.ctrl)) {
         return bad("--controller", b.o.controller);
     }
+    if (b.o.connect) {
+        char spec[128];
+        snprintf(spec, sizeof spec, "tcp:%s", b.o.connect);
+        if (!parse_controller(spec, &b.ctrl)) {
+            return bad("--connect", b.o.connect);
+        }
+    }
     if (b.o.write_config) {
         uint16_t port = b.o.controller ? ntohs(b.ctrl.sin_port) : 6653;
         b.n_sw = b.o.switches;
-        b.n_sites = b.n_sw < BENCH_MAX_SITES ? b.n_sw : BENCH_MAX_SITES;
+        bench_sites_init(&b, b.n_sw < BENCH_MAX_SITES ? b.n_sw : BENCH_MAX_SITES, 0);
         snprintf(b.api_path, sizeof b.api_path, "/run/matflow/matflowd.sock");
         snprintf(b.db_path, sizeof b.db_path, "/var/lib/matflow/bench.db");
         return bench_write_config(&b, b.o.write_config, port) ? 0 : 1;
     }
     signal(SIGPIPE, SIG_IGN);
-    raise_fd_limit();
+    raise_fd_limit(b.o.switches);
     log_set_level(LOG_WARN);
     /* --delay-ms needs timers finer than epoll's milliseconds. */
     struct event_config *ec = event_config_new();
@@ -271,7 +373,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "matflow-bench: cannot start the event loop\n");
         return 1;
     }
-    rc = bench_scenario_run(&b);
+    rc = b.o.cb_mode != BENCH_CB_OFF ? bench_cbench_run(&b) : bench_scenario_run(&b);
     event_base_free(b.base);
     return rc;
 }

@@ -16,10 +16,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "bench/bench.h"
 
-#define MAX_NODES_PER_SITE (127u * 256u) /* HoAs 10.s.1.0 - 10.s.127.255 */
 #define MOVE_TIMEOUT_S 10.0
 #define MAX_FAILED_MOVES 3
 
@@ -41,12 +41,8 @@ static bool learned(struct bench *b, void *arg)
 
 static bool clean_count_reached(struct bench *b, void *arg)
 {
+    bench_track_sweep(b, bench_now());
     return b->n_clean_done >= *(unsigned *)arg;
-}
-
-static bool sent_count_reached(struct bench *b, void *arg)
-{
-    return b->n_sent_done >= *(unsigned *)arg;
 }
 
 static const char *jstr(const json_t *o, const char *key)
@@ -128,6 +124,11 @@ static bool move_many(struct bench *b, uint32_t first, uint32_t count, unsigned 
 
 static bool phase_away(struct bench *b, json_t *setup)
 {
+    if (b->n_sites < 2) {
+        json_object_set_new(setup, "bindings_at_home", json_true());
+        bench_log(b, "one site: the %u nodes stay home", b->o.bindings);
+        return true;
+    }
     double t = bench_now();
     if (!move_many(b, 0, b->o.bindings, b->o.window)) {
         return false;
@@ -317,21 +318,55 @@ static bool phase_moves(struct bench *b, json_t *report)
     return failed == 0;
 }
 
+/* The daemon's updates that ended either way; -1 when it does not say. */
+static long long updates_settled(const struct bench *b, long long *failed)
+{
+    long long c = bench_api_counter(b, "updates_complete");
+    *failed = bench_api_counter(b, "updates_failed");
+    return c < 0 || *failed < 0 ? -1 : c + *failed;
+}
+
+/* A mass migration ends when every node's sending side is confirmed, or
+ * when the daemon has ended every update (a failed one never reaches the
+ * switches, so waiting for it would only wait for the timeout). */
+struct mass_wait {
+    unsigned want_sent, k;
+    long long settled0, failed0, failed;
+    double last_poll;
+};
+
+static bool mass_done(struct bench *b, void *arg)
+{
+    struct mass_wait *w = arg;
+    double now = bench_now();
+    if (b->n_sent_done >= w->want_sent) {
+        return true;
+    }
+    if (w->settled0 < 0 || now - w->last_poll < 0.25) {
+        return false;
+    }
+    w->last_poll = now;
+    long long s = updates_settled(b, &w->failed);
+    return s >= 0 && s - w->settled0 >= w->k;
+}
+
 static bool phase_mass(struct bench *b, json_t *report)
 {
     uint32_t first = b->o.bindings + (b->o.moves ? 1 : 0), k = b->o.mass;
     unsigned sent0 = b->n_sent_done, clean0 = b->n_clean_done;
     uint64_t fm0 = b->flow_mods;
-    double cpu0 = bench_daemon_cpu(b), t0 = bench_now();
+    struct mass_wait w = {sent0 + k, k, 0, 0, 0, 0};
+    w.settled0 = updates_settled(b, &w.failed0);
+    double cpu0 = bench_daemon_cpu(b), gen0 = bench_proc_cpu(getpid()), t0 = bench_now();
     for (uint32_t j = first; j < first + k; j++) {
         bench_track_begin(b, j);
         bench_inject_rarp(b, j, (b->nodes[j].site + 1) % b->n_sites);
     }
-    unsigned want = sent0 + k;
-    bool ok = bench_run_until(b, sent_count_reached, &want, b->o.timeout_s);
+    bench_run_until(b, mass_done, &w, b->o.timeout_s);
+    bool ok = b->n_sent_done >= w.want_sent;
     double t_all = bench_now() - t0;
     uint64_t fm = b->flow_mods - fm0;
-    double cpu = bench_daemon_cpu(b) - cpu0;
+    double cpu = bench_daemon_cpu(b) - cpu0, gen = bench_proc_cpu(getpid()) - gen0;
     struct bench_series per = {0};
     for (uint32_t j = first; j < first + k; j++) {
         if (b->nodes[j].sent_done) {
@@ -342,6 +377,12 @@ static bool phase_mass(struct bench *b, json_t *report)
     json_object_set_new(o, "nodes", json_integer(k));
     json_object_set_new(o, "completed", json_integer(b->n_sent_done - sent0));
     json_object_set_new(o, "all_complete_ms", ok ? json_real(ms(t_all)) : json_null());
+    json_object_set_new(o, "ended_ms", json_real(ms(t_all)));
+    if (w.settled0 >= 0) {
+        updates_settled(b, &w.failed);
+        json_object_set_new(o, "failed", json_integer(w.failed - w.failed0));
+    }
+    json_object_set_new(o, "generator_cpu_s", json_real(round(gen * 1e3) / 1e3));
     json_object_set_new(o, "flow_mods", json_integer((json_int_t)fm));
     json_object_set_new(o, "flow_mods_per_s", json_real(round((double)fm / t_all)));
     if (cpu0 >= 0) {
@@ -351,7 +392,7 @@ static bool phase_mass(struct bench *b, json_t *report)
     json_object_set_new(report, "mass", o);
     bench_series_free(&per);
     /* Let the cleanups finish before the daemon is looked at. */
-    want = clean0 + k;
+    unsigned want = clean0 + w.k - (unsigned)(w.failed - w.failed0);
     bench_run_until(b, clean_count_reached, &want, MOVE_TIMEOUT_S);
     for (uint32_t j = first; j < first + k; j++) {
         bench_track_end(b, j);
@@ -377,17 +418,53 @@ static void daemon_report(struct bench *b, json_t *report)
     }
     json_object_set_new(report, "daemon", d);
     json_object_set_new(report, "generator",
-                        json_pack("{s:I, s:I, s:I, s:I, s:i}", "flow_mods",
+                        json_pack("{s:I, s:I, s:I, s:I, s:I, s:i}", "flow_mods",
                                   (json_int_t)b->flow_mods, "errors_received",
-                                  (json_int_t)b->errors_in, "probes_not_answered",
+                                  (json_int_t)b->errors_in, "undecodable_received",
+                                  (json_int_t)b->undecodable, "probes_not_answered",
                                   (json_int_t)b->probes_unknown, "unattributed_deletes",
                                   (json_int_t)b->unattributed_deletes, "connections_closed",
                                   (int)b->n_closed));
+    /* Cleanups no switch showed (bench_track_sweep): the next move may have
+     * started while they were still going out. */
+    json_object_set_new(json_object_get(report, "generator"), "cleanups_unseen",
+                        json_integer(b->n_clean_unseen));
+}
+
+/* Memory per binding, three ways: RSS and anonymous RSS deltas (what the
+ * kernel sees, allocator slack included) and the heap in use by the
+ * daemon's own account, when its stats give one. */
+static void memory_report(struct bench *b, json_t *setup, const struct bench_mem *m0,
+                          const struct bench_mem *m1)
+{
+    if (m0->rss_kib >= 0 && m1->rss_kib >= 0) {
+        json_object_set_new(setup, "rss_before_kib", json_integer(m0->rss_kib));
+        json_object_set_new(setup, "rss_after_kib", json_integer(m1->rss_kib));
+    }
+    if (b->n_nodes < 100) {
+        return; /* fewer are lost in the allocator's noise */
+    }
+    double n = b->n_nodes;
+    if (m0->rss_kib >= 0 && m1->rss_kib >= 0) {
+        json_object_set_new(setup, "rss_bytes_per_binding",
+                            json_real(round((double)(m1->rss_kib - m0->rss_kib) * 1024 / n)));
+    }
+    if (m0->anon_kib >= 0 && m1->anon_kib >= 0) {
+        json_object_set_new(setup, "anon_bytes_per_binding",
+                            json_real(round((double)(m1->anon_kib - m0->anon_kib) * 1024 / n)));
+    }
+    if (m0->heap >= 0 && m1->heap >= 0) {
+        json_object_set_new(setup, "heap_bytes_per_binding",
+                            json_real(round((double)(m1->heap - m0->heap) / n)));
+    } else {
+        json_object_set_new(setup, "heap_bytes_per_binding",
+                            json_string("not given by matflowd's stats (memory.heap_in_use)"));
+    }
 }
 
 static bool check_sizes(struct bench *b)
 {
-    bool moving = b->o.bindings || b->o.moves || b->o.mass;
+    bool moving = b->o.moves || b->o.mass;
     if (moving && b->n_sites < 2) {
         fprintf(stderr, "matflow-bench: moves need two sites, so --switches 2 or more\n");
         return false;
@@ -395,9 +472,11 @@ static bool check_sizes(struct bench *b)
     if (b->o.moves && b->n_sites < 3) {
         bench_log(b, "only 2 sites: the measured moves alternate away and home");
     }
-    if ((b->n_nodes + b->n_sites - 1) / b->n_sites > MAX_NODES_PER_SITE) {
+    /* Every node away sits in the next site's MoA pool, as large as the
+     * HoA range. */
+    if ((b->n_nodes + b->n_sites - 1) / b->n_sites > bench_site_capacity(b)) {
         fprintf(stderr, "matflow-bench: %u nodes over %u sites: more than %u per site\n",
-                b->n_nodes, b->n_sites, MAX_NODES_PER_SITE);
+                b->n_nodes, b->n_sites, bench_site_capacity(b));
         return false;
     }
     return true;
@@ -419,8 +498,9 @@ static void print_or_write(struct bench *b, json_t *report)
 int bench_scenario_run(struct bench *b)
 {
     b->n_sw = b->o.switches;
-    b->n_sites = b->n_sw < BENCH_MAX_SITES ? b->n_sw : BENCH_MAX_SITES;
-    bench_nodes_init(b, b->o.bindings + (b->o.moves ? 1 : 0) + b->o.mass);
+    unsigned n_nodes = b->o.bindings + (b->o.moves ? 1 : 0) + b->o.mass;
+    bench_sites_init(b, b->n_sw < BENCH_MAX_SITES ? b->n_sw : BENCH_MAX_SITES, n_nodes);
+    bench_nodes_init(b, n_nodes);
     if (!check_sizes(b)) {
         bench_nodes_free(b);
         return 2;
@@ -445,19 +525,13 @@ int bench_scenario_run(struct bench *b)
     if (!phase_connect(b, setup)) {
         goto out;
     }
-    long rss0 = bench_daemon_rss_kib(b); /* the switches' share is not the bindings' */
+    struct bench_mem mem0, mem1;
+    bench_daemon_mem(b, &mem0); /* the switches' share is not the bindings' */
     if (!phase_learn(b, setup) || !phase_away(b, setup)) {
         goto out;
     }
-    long rss1 = bench_daemon_rss_kib(b);
-    if (rss0 >= 0 && rss1 >= 0) {
-        json_object_set_new(setup, "rss_before_kib", json_integer(rss0));
-        json_object_set_new(setup, "rss_after_kib", json_integer(rss1));
-        if (b->n_nodes >= 100) { /* fewer are lost in the allocator's noise */
-            json_object_set_new(setup, "rss_bytes_per_binding",
-                                json_real(round((double)(rss1 - rss0) * 1024 / b->n_nodes)));
-        }
-    }
+    bench_daemon_mem(b, &mem1);
+    memory_report(b, setup, &mem0, &mem1);
     rc = 0;
     if (b->o.moves && !phase_moves(b, report)) {
         rc = 1;

@@ -101,7 +101,9 @@ void bench_print_report(const struct bench *b, const json_t *r)
            num(p, "mass"), num(p, "delay_ms"));
     const json_t *su = json_object_get(r, "setup");
     if (su) {
-        printf(" set-up\n");
+        printf(" set-up%s\n", json_is_true(json_object_get(su, "bindings_at_home"))
+                                  ? " (one site: the M nodes are learned and stay home)"
+                                  : "");
         print_num("connect + reconcile", su, "connect_s", "s");
         print_num("learn (ARP Packet-Ins)", su, "learn_s", "s");
         print_num("packet-ins learned per second", su, "learn_per_s", "/s");
@@ -110,6 +112,8 @@ void bench_print_report(const struct bench *b, const json_t *r)
         print_num("daemon RSS before", su, "rss_before_kib", "KiB");
         print_num("daemon RSS after", su, "rss_after_kib", "KiB");
         print_num("daemon RSS per binding", su, "rss_bytes_per_binding", "bytes");
+        print_num("daemon anonymous RSS per binding", su, "anon_bytes_per_binding", "bytes");
+        print_num("daemon heap per binding", su, "heap_bytes_per_binding", "bytes");
     }
     const json_t *mv = json_object_get(r, "moves");
     if (mv) {
@@ -128,9 +132,12 @@ void bench_print_report(const struct bench *b, const json_t *r)
         print_num("nodes", ms, "nodes", "");
         print_num("time to all complete", ms, "all_complete_ms", "ms");
         print_num("completed", ms, "completed", "");
+        print_num("failed (matflowd's count)", ms, "failed", "");
+        print_num("time until every update ended", ms, "ended_ms", "ms");
         print_num("flow-mods received", ms, "flow_mods", "");
         print_num("flow-mods/s received", ms, "flow_mods_per_s", "/s");
         print_num("daemon CPU", ms, "cpu_s", "s");
+        print_num("generator CPU", ms, "generator_cpu_s", "s");
         print_series("per node: RARP -> last barrier", json_object_get(ms, "generator_ms"));
     }
     const json_t *d = json_object_get(r, "daemon");

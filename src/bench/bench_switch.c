@@ -1,7 +1,9 @@
-/* bench_switch.c - the emulated switches: one OpenFlow 1.3 connection each,
- * answering the controller as Open vSwitch would (handshake, echo, an empty
- * flow table, barriers), decoding and counting every flow-mod. Answers can be
- * held back by --delay-ms, in order, per switch. */
+/* bench_switch.c - the emulated switches: one OpenFlow connection each (1.3,
+ * or 1.0 in cbench mode), answering the controller as Open vSwitch would
+ * (handshake, echo, an empty flow table, barriers), decoding and counting
+ * every flow-mod. Answers can be held back by --delay-ms, in order, per
+ * switch. What the flow-mods and Packet-Outs mean is for the mode to judge:
+ * bench_track/bench_inject (mobility) or bench_cbench. */
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/event.h>
@@ -122,7 +124,7 @@ static void encode_out(struct bench *b, uint32_t xid)
 {
     b->out.xid = xid;
     obuf_clear(&b->tx);
-    if (of_encode(OF_VERSION_1_3, &b->out, &b->tx) != 0) {
+    if (of_encode(b->o.of_version, &b->out, &b->tx) != 0) {
         fprintf(stderr, "matflow-bench: cannot encode %s\n", of_msg_kind_name(b->out.kind));
         abort();
     }
@@ -157,25 +159,60 @@ void bench_send_packet_in(struct bench_switch *sw, uint32_t in_port, const uint8
     }
 }
 
+/* One version offered, so the negotiated one is it or nothing. A 1.0 HELLO
+ * goes without the version bitmap, which 1.0 peers need not understand. */
 static void send_hello(struct bench_switch *sw)
 {
-    reset_out(sw->b, OF_HELLO);
-    sw->b->out.u.hello.has_bitmap = true;
-    sw->b->out.u.hello.version_bitmap = 1u << OF_VERSION_1_3;
-    encode_out(sw->b, 1);
-    write_now(sw, sw->b->tx.data, sw->b->tx.len);
+    struct bench *b = sw->b;
+    reset_out(b, OF_HELLO);
+    b->out.u.hello.has_bitmap = b->o.of_version != OF_VERSION_1_0;
+    b->out.u.hello.version_bitmap = 1u << b->o.of_version;
+    encode_out(b, 1);
+    write_now(sw, b->tx.data, b->tx.len);
+}
+
+static void close_switch(struct bench_switch *sw, const char *why);
+
+/* The controller's HELLO must allow our version (OpenFlow 1.3.1, 6.3.1). */
+static void check_hello(struct bench_switch *sw, const struct of_msg *m)
+{
+    uint8_t want = sw->b->o.of_version;
+    bool ok = m->u.hello.has_bitmap ? (m->u.hello.version_bitmap >> want) & 1
+                                    : m->version >= want;
+    if (!ok) {
+        sw->b->version_refused++;
+        close_switch(sw, "the controller does not speak our OpenFlow version");
+    }
+}
+
+static void mark_handshaken(struct bench_switch *sw)
+{
+    if (!sw->handshaken) {
+        sw->handshaken = true;
+        sw->b->n_handshaken++;
+        connect_more(sw->b);
+    }
 }
 
 static void answer_features(struct bench_switch *sw, uint32_t xid)
 {
     struct bench *b = sw->b;
+    struct of_port ports[BENCH_CB_PORTS + 1 + BENCH_HV_PORTS];
     reset_out(b, OF_FEATURES_REPLY);
     b->out.u.features.datapath_id = sw->dpid;
     b->out.u.features.n_buffers = 0;
     b->out.u.features.n_tables = 254;
     b->out.u.features.capabilities = 0x4f; /* flow, table, port, group stats; ip reasm */
+    if (b->o.of_version == OF_VERSION_1_0) { /* 1.0 has no PORT_DESC: ports go here */
+        b->out.u.features.ports = ports;
+        b->out.u.features.n_ports = bench_switch_ports(sw, ports, sizeof ports / sizeof *ports);
+    }
     encode_out(b, xid);
     answer_tx(sw, false);
+    /* Every controller asks for features; not every one for the ports. */
+    if (b->cb) {
+        mark_handshaken(sw);
+    }
 }
 
 static void fill_port(struct of_port *p, uint64_t dpid, uint32_t no)
@@ -189,6 +226,24 @@ static void fill_port(struct of_port *p, uint64_t dpid, uint32_t no)
     p->curr_speed = p->max_speed = 10000000;
 }
 
+size_t bench_switch_ports(const struct bench_switch *sw, struct of_port *out, size_t cap)
+{
+    size_t n = 0;
+    if (sw->b->cb) {
+        for (uint32_t p = 1; p <= BENCH_CB_PORTS && n < cap; p++) {
+            fill_port(&out[n++], sw->dpid, p);
+        }
+        return n;
+    }
+    if (n < cap) {
+        fill_port(&out[n++], sw->dpid, BENCH_UPLINK);
+    }
+    for (unsigned i = 0; i < BENCH_HV_PORTS && n < cap; i++) {
+        fill_port(&out[n++], sw->dpid, BENCH_HV_FIRST + i);
+    }
+    return n;
+}
+
 static void answer_multipart(struct bench_switch *sw, const struct of_multipart_request *rq,
                              uint32_t xid)
 {
@@ -196,7 +251,7 @@ static void answer_multipart(struct bench_switch *sw, const struct of_multipart_
     reset_out(b, OF_MULTIPART_REPLY);
     struct of_multipart_reply *r = &b->out.u.mp_reply;
     r->mp_type = rq->mp_type;
-    struct of_port ports[1 + BENCH_HV_PORTS];
+    struct of_port ports[BENCH_CB_PORTS + 1 + BENCH_HV_PORTS];
     switch (rq->mp_type) {
     case OFMP_DESC:
         snprintf(r->desc.mfr_desc, sizeof r->desc.mfr_desc, "matflow");
@@ -208,22 +263,16 @@ static void answer_multipart(struct bench_switch *sw, const struct of_multipart_
                  (unsigned long long)sw->dpid);
         break;
     case OFMP_PORT_DESC:
-        fill_port(&ports[0], sw->dpid, BENCH_UPLINK);
-        for (unsigned i = 0; i < BENCH_HV_PORTS; i++) {
-            fill_port(&ports[1 + i], sw->dpid, BENCH_HV_FIRST + i);
-        }
         r->ports = ports;
-        r->n_ports = 1 + BENCH_HV_PORTS;
+        r->n_ports = bench_switch_ports(sw, ports, sizeof ports / sizeof *ports);
         break;
     default:
         break; /* flow stats and the rest: an empty table */
     }
     encode_out(b, xid);
     answer_tx(sw, false);
-    if (rq->mp_type == OFMP_PORT_DESC && !sw->handshaken) {
-        sw->handshaken = true;
-        b->n_handshaken++;
-        connect_more(b);
+    if (rq->mp_type == OFMP_PORT_DESC) {
+        mark_handshaken(sw);
     }
 }
 
@@ -246,11 +295,13 @@ static void handle(struct bench_switch *sw, const uint8_t *raw, size_t len)
     struct bench *b = sw->b;
     struct of_msg *m = &b->in;
     if (of_decode(raw, len, m) != 0) {
-        b->errors_in++;
+        b->undecodable++;
         return;
     }
     switch (m->kind) {
     case OF_HELLO:
+        check_hello(sw, m);
+        break;
     case OF_SET_CONFIG:
         break;
     case OF_FEATURES_REQUEST:
@@ -277,6 +328,10 @@ static void handle(struct bench_switch *sw, const uint8_t *raw, size_t len)
     case OF_FLOW_MOD:
         sw->flow_mods++;
         b->flow_mods++;
+        if (b->cb) {
+            bench_cbench_flow_mod(sw, &m->u.flow_mod);
+            break;
+        }
         if (m->u.flow_mod.command == OFPFC_ADD) {
             sw->flow_mods_add++;
         } else if (m->u.flow_mod.command == OFPFC_DELETE ||
@@ -287,7 +342,11 @@ static void handle(struct bench_switch *sw, const uint8_t *raw, size_t len)
         break;
     case OF_PACKET_OUT:
         sw->packet_outs++;
-        bench_inject_packet_out(b, sw, &m->u.packet_out);
+        if (b->cb) {
+            bench_cbench_packet_out(sw, &m->u.packet_out);
+        } else {
+            bench_inject_packet_out(b, sw, &m->u.packet_out);
+        }
         break;
     case OF_ROLE_REQUEST:
         reset_out(b, OF_ROLE_REPLY);
@@ -316,8 +375,7 @@ static void on_read(struct bufferevent *bev, void *arg)
         const uint8_t *hdr = evbuffer_pullup(in, 8);
         size_t len = (size_t)hdr[2] << 8 | hdr[3];
         if (len < 8) {
-            fprintf(stderr, "matflow-bench: switch %llu: bad length from the controller\n",
-                    (unsigned long long)sw->dpid);
+            close_switch(sw, "a length below 8 from the controller: the stream cannot resync");
             evbuffer_drain(in, avail);
             return;
         }
@@ -346,17 +404,32 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
         return;
     }
     if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR)) {
-        if (!sw->closed) {
-            sw->closed = true;
-            b->n_closed++;
-            bench_log(b, "switch %llu: connection %s", (unsigned long long)sw->dpid,
-                      (what & BEV_EVENT_EOF) ? "closed by the controller" : "failed");
-            if (!sw->handshaken) {
-                b->n_lost_early++;
-                connect_more(b); /* keep the burst going */
-            }
+        close_switch(sw, (what & BEV_EVENT_EOF) ? "closed by the controller" : "failed");
+    }
+}
+
+/* Stops using the connection; the socket itself goes in bench_switches_stop. */
+static void close_switch(struct bench_switch *sw, const char *why)
+{
+    struct bench *b = sw->b;
+    if (!sw->closed) {
+        sw->closed = true;
+        b->n_closed++;
+        bench_log(b, "switch %llu: connection %s", (unsigned long long)sw->dpid, why);
+        if (!sw->handshaken) {
+            b->n_lost_early++;
+            connect_more(b); /* keep the burst going */
         }
-        bufferevent_disable(bev, EV_READ | EV_WRITE);
+    }
+    bufferevent_disable(sw->bev, EV_READ | EV_WRITE);
+}
+
+/* cbench's throughput mode refills the pipe whenever it drains. */
+static void on_write(struct bufferevent *bev, void *arg)
+{
+    struct bench_switch *sw = arg;
+    if (sw->b->cb && !sw->closed) {
+        bench_cbench_writable(sw);
     }
 }
 
@@ -369,7 +442,7 @@ static void connect_one(struct bench_switch *sw)
     if (!sw->bev || !sw->dq_timer) {
         abort();
     }
-    bufferevent_setcb(sw->bev, on_read, NULL, on_event, sw);
+    bufferevent_setcb(sw->bev, on_read, on_write, on_event, sw);
     bufferevent_enable(sw->bev, EV_READ | EV_WRITE);
     if (bufferevent_socket_connect(sw->bev, (struct sockaddr *)&b->ctrl, sizeof b->ctrl) != 0) {
         on_event(sw->bev, BEV_EVENT_ERROR, sw);

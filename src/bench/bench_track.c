@@ -11,20 +11,18 @@
  * that the next measured move starts on quiet switches.
  *
  * Binding ids are learned from the rules themselves: every switch's sending
- * batch holds a rule matching IPv4 destination = the node's HoA. */
+ * batch holds a rule matching IPv4 destination = the node's HoA.
+ *
+ * A cleanup delete is told apart either way matflowd removes rules: one
+ * delete of the old epoch's cookie with the role bits masked (role 0), or
+ * exact-cookie deletes of each old rule (an epoch older than the newest
+ * seen in the update's ADDs). Where no switch gets one, bench_track_sweep
+ * ends the wait after a grace time. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "app/mobility/mob_flows.h"
 #include "bench/bench.h"
-
-static uint32_t node_hoa(const struct bench *b, uint32_t j, unsigned *home)
-{
-    unsigned h = j % b->n_sites;
-    uint32_t l = j / b->n_sites;
-    *home = h;
-    return bench_site_prefix(h) | ((1 + l / 256) << 8) | (l % 256);
-}
 
 void bench_nodes_init(struct bench *b, unsigned n)
 {
@@ -35,7 +33,7 @@ void bench_nodes_init(struct bench *b, unsigned n)
     b->n_nodes = n;
     for (uint32_t j = 0; j < n; j++) {
         struct bench_node *nd = &b->nodes[j];
-        nd->hoa = node_hoa(b, j, &nd->home);
+        nd->hoa = bench_node_hoa(b, j, &nd->home);
         nd->site = nd->home;
         nd->mac = (struct eth_addr){{0x52, 0x54, 0x00, (uint8_t)(j >> 16), (uint8_t)(j >> 8),
                                      (uint8_t)j}};
@@ -52,17 +50,22 @@ void bench_nodes_free(struct bench *b)
     b->nodes = NULL;
     free(b->id_to_node);
     b->id_to_node = NULL;
+    free(b->await_clean);
+    b->await_clean = NULL;
 }
 
 long bench_node_by_hoa(const struct bench *b, uint32_t hoa)
 {
-    unsigned site = ((hoa >> 16) & 0xff) - 1;
-    unsigned hi = (hoa >> 8) & 0xff;
-    if (hoa >> 24 != 10 || site >= b->n_sites || hi < 1 || hi > 127) {
+    uint32_t first = bench_site_prefix(b, 0), host_mask = (1u << b->site_host_bits) - 1;
+    if (hoa < first) {
         return -1;
     }
-    uint64_t l = (uint64_t)(hi - 1) * 256 + (hoa & 0xff);
-    uint64_t j = l * b->n_sites + site;
+    uint32_t site = ((hoa - first) >> b->site_host_bits), host = hoa & host_mask;
+    if (site >= b->n_sites || host < BENCH_HOA_FIRST ||
+        host - BENCH_HOA_FIRST >= bench_site_capacity(b)) {
+        return -1;
+    }
+    uint64_t j = (uint64_t)(host - BENCH_HOA_FIRST) * b->n_sites + site;
     return j < b->n_nodes ? (long)j : -1;
 }
 
@@ -123,13 +126,69 @@ void bench_track_flow_mod(struct bench *b, struct bench_switch *sw, const struct
         b->unattributed_deletes += del && role != MOB_ROLE_BASE;
         return;
     }
-    if (!b->nodes[n].tracking) {
+    struct bench_node *nd = &b->nodes[n];
+    if (!nd->tracking) {
         return;
+    }
+    uint32_t epoch = mob_cookie_epoch(fm->cookie);
+    if (!del && epoch > nd->epoch) {
+        nd->epoch = epoch;
     }
     if (role == MOB_ROLE_SENDING) {
         push_attr(sw, (uint32_t)n, BENCH_ATTR_SENDING);
-    } else if (role == 0 && del) {
+    }
+    if (del && (role == 0 || epoch < nd->epoch)) {
         push_attr(sw, (uint32_t)n, BENCH_ATTR_CLEANUP);
+    }
+}
+
+static void await_clean(struct bench *b, uint32_t node)
+{
+    if (b->await_tail == b->await_cap) {
+        /* Slide the live part down, or grow. */
+        size_t live = b->await_tail - b->await_head;
+        if (b->await_head > live) {
+            memmove(b->await_clean, b->await_clean + b->await_head, live * sizeof *b->await_clean);
+        } else {
+            b->await_cap = b->await_cap ? 2 * b->await_cap : 1024;
+            uint32_t *v = malloc(b->await_cap * sizeof *v);
+            if (!v) {
+                abort();
+            }
+            if (live) {
+                memcpy(v, b->await_clean + b->await_head, live * sizeof *v);
+            }
+            free(b->await_clean);
+            b->await_clean = v;
+        }
+        b->await_head = 0;
+        b->await_tail = live;
+    }
+    b->await_clean[b->await_tail++] = node;
+}
+
+static void clean_done(struct bench *b, struct bench_node *nd, double t)
+{
+    nd->clean_done = true;
+    nd->t_clean = t;
+    b->n_clean_done++;
+}
+
+/* The grace: the update's own duration twice (a cleanup costs about as
+ * much as the sending side), and 20 ms. FIFO order is sending-done order,
+ * so the walk stops at the first node still within its grace. */
+void bench_track_sweep(struct bench *b, double now)
+{
+    while (b->await_head < b->await_tail) {
+        struct bench_node *nd = &b->nodes[b->await_clean[b->await_head]];
+        if (nd->tracking && nd->sent_done && !nd->clean_done) {
+            if (now - nd->t_sent < 0.02 + 2 * (nd->t_sent - nd->t0)) {
+                return;
+            }
+            clean_done(b, nd, now);
+            b->n_clean_unseen++;
+        }
+        b->await_head++;
     }
 }
 
@@ -151,11 +210,10 @@ void bench_track_barrier(struct bench *b, unsigned sw_idx, const struct bench_at
                 nd->sent_done = true;
                 nd->t_sent = t;
                 b->n_sent_done++;
+                await_clean(b, attr[i].node);
             }
-        } else if (++nd->n_clean == b->n_sites) {
-            nd->clean_done = true;
-            nd->t_clean = t;
-            b->n_clean_done++;
+        } else if (++nd->n_clean == b->n_sites && !nd->clean_done) {
+            clean_done(b, nd, t);
         }
     }
 }
@@ -171,6 +229,7 @@ void bench_track_begin(struct bench *b, uint32_t node)
     nd->tracking = true;
     nd->sent_done = nd->clean_done = false;
     nd->n_sent = nd->n_clean = 0;
+    nd->epoch = 0;
     nd->t0 = nd->t_probe = nd->t_sent = nd->t_clean = 0;
 }
 
