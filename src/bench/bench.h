@@ -188,12 +188,12 @@ double bench_proc_cpu(pid_t pid);
 double bench_daemon_cpu(const struct bench *b);
 /* VmRSS in KiB; negative when unknown. */
 long bench_daemon_rss_kib(const struct bench *b);
-/* The daemon's memory: RSS and its anonymous part from /proc, and the heap
- * in use by its own account (`stats` memory.heap_in_use) when it gives
- * one. Each negative when unknown. */
+/* The daemon's memory: RSS and its anonymous part from /proc, the heap in
+ * use by its own account (`stats` process.heap_in_use_bytes) and its
+ * binding table (mobility.binding_table_bytes). Each negative when unknown. */
 struct bench_mem {
     long rss_kib, anon_kib;
-    long long heap;
+    long long heap, table;
 };
 void bench_daemon_mem(const struct bench *b, struct bench_mem *m);
 /* Counts log lines at WARN/ERROR level. */

@@ -293,9 +293,14 @@ void bench_daemon_mem(const struct bench *b, struct bench_mem *m)
     m->anon_kib = status_kib(b, "RssAnon"); /* RSS less the binary and libraries */
     m->heap = -1;
     json_t *st = bench_api(b, "stats");
-    json_t *v = json_object_get(json_object_get(st, "memory"), "heap_in_use");
+    json_t *v = json_object_get(json_object_get(st, "process"), "heap_in_use_bytes");
     if (json_is_integer(v)) {
         m->heap = json_integer_value(v);
+    }
+    m->table = -1;
+    v = json_object_get(json_object_get(st, "mobility"), "binding_table_bytes");
+    if (json_is_integer(v)) {
+        m->table = json_integer_value(v);
     }
     json_decref(st);
 }

@@ -431,9 +431,10 @@ static void daemon_report(struct bench *b, json_t *report)
                         json_integer(b->n_clean_unseen));
 }
 
-/* Memory per binding, three ways: RSS and anonymous RSS deltas (what the
- * kernel sees, allocator slack included) and the heap in use by the
- * daemon's own account, when its stats give one. */
+/* Memory per binding, four ways: RSS and anonymous RSS deltas (what the
+ * kernel sees, allocator slack included), the heap in use by the daemon's
+ * own account (stats: process.heap_in_use_bytes) and the binding table's
+ * own size (mobility.binding_table_bytes). */
 static void memory_report(struct bench *b, json_t *setup, const struct bench_mem *m0,
                           const struct bench_mem *m1)
 {
@@ -456,9 +457,10 @@ static void memory_report(struct bench *b, json_t *setup, const struct bench_mem
     if (m0->heap >= 0 && m1->heap >= 0) {
         json_object_set_new(setup, "heap_bytes_per_binding",
                             json_real(round((double)(m1->heap - m0->heap) / n)));
-    } else {
-        json_object_set_new(setup, "heap_bytes_per_binding",
-                            json_string("not given by matflowd's stats (memory.heap_in_use)"));
+    }
+    if (m0->table >= 0 && m1->table >= 0) {
+        json_object_set_new(setup, "table_bytes_per_binding",
+                            json_real(round((double)(m1->table - m0->table) / n)));
     }
 }
 

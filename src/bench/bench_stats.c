@@ -114,6 +114,7 @@ void bench_print_report(const struct bench *b, const json_t *r)
         print_num("daemon RSS per binding", su, "rss_bytes_per_binding", "bytes");
         print_num("daemon anonymous RSS per binding", su, "anon_bytes_per_binding", "bytes");
         print_num("daemon heap per binding", su, "heap_bytes_per_binding", "bytes");
+        print_num("binding table per binding", su, "table_bytes_per_binding", "bytes");
     }
     const json_t *mv = json_object_get(r, "moves");
     if (mv) {

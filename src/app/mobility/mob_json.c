@@ -1,6 +1,5 @@
 /* mob_json.c - the mobility application as the API shows it: bindings,
  * sites, update timelines, counters. */
-#include <malloc.h>
 #include <stdio.h>
 
 #include "app/mobility/mob_internal.h"
@@ -130,7 +129,5 @@ json_t *mobility_json_counters(struct mob_app *m)
     json_object_set_new(o, "bindings", json_integer((json_int_t)HASH_CNT(hh_hoa, m->by_hoa)));
     json_object_set_new(o, "binding_table_bytes",
                         json_integer((json_int_t)mob_binding_table_bytes(m)));
-    struct mallinfo2 mi = mallinfo2();
-    json_object_set_new(o, "heap_in_use_bytes", json_integer((json_int_t)(mi.uordblks + mi.hblkhd)));
     return o;
 }
