@@ -526,3 +526,15 @@ bool config_load(struct config *c, const char *path)
     fclose(f);
     return l.errors == 0;
 }
+
+bool config_settle_forwarding(struct config *c)
+{
+    bool learning = c->app == CONFIG_APP_LEARNING;
+    for (unsigned i = 0; i < c->mob->n_sites; i++) {
+        uint8_t f = c->site_forwarding[i];
+        bool site_learns = f == CONFIG_FORWARD_LEARNING || (f == 0 && c->app == CONFIG_APP_LEARNING);
+        c->mob->sites[i].forward_table = site_learns ? CONFIG_LEARNING_TABLE_BEHIND_MOBILITY : 0;
+        learning |= site_learns;
+    }
+    return learning;
+}

@@ -49,7 +49,17 @@ struct config {
     enum log_level log_level;
     struct core_options core;
     enum config_app app;
+    /* sites[i].forwarding as written: 0 not given (controller.application
+     * decides), else CONFIG_FORWARD_NORMAL or CONFIG_FORWARD_LEARNING. */
+    uint8_t site_forwarding[MOB_MAX_SITES];
 };
+#define CONFIG_FORWARD_NORMAL 1
+#define CONFIG_FORWARD_LEARNING 2
+
+/* Settles each site's forwarding (its own `forwarding`, else the
+ * application's) into cfg->mob->sites[i].forward_table; true if some site,
+ * or the application, needs the learning application. */
+bool config_settle_forwarding(struct config *c);
 
 void config_init(struct config *c);
 void config_free(struct config *c);

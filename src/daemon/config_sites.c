@@ -144,6 +144,15 @@ static void load_site_key(struct loader *l, const char *key, yaml_node_t *v)
         } else {
             site->has_gateway_mac = true;
         }
+    } else if (!strcmp(key, "forwarding")) {
+        unsigned i = (unsigned)(site - l->c->mob->sites);
+        if (!strcmp(s, "normal")) {
+            l->c->site_forwarding[i] = CONFIG_FORWARD_NORMAL;
+        } else if (!strcmp(s, "learning")) {
+            l->c->site_forwarding[i] = CONFIG_FORWARD_LEARNING;
+        } else {
+            error_at(l, v, "forwarding must be normal or learning, not '%s'", s);
+        }
     } else if (!strcmp(key, "moa_pool")) {
         l->seen |= SITE_POOL;
         if (!parse_pool(s, &site->pool_first, &site->pool_last)) {

@@ -221,13 +221,17 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 }
 
 /* With sites, the learning application sits behind the mobility
- * application's tables on the sites' switches; it owns table 0 of every
- * other switch, where the mobility application installs nothing. */
+ * application's tables on the switches of the sites that forward by
+ * learning, and stays off those that use NORMAL; it owns table 0 of every
+ * other switch when it is the controller's application. */
 static uint8_t learning_table_of(const struct mf_switch *sw, void *arg)
 {
-    const struct mob_config *mob = arg;
-    return mob_site_of_dpid(mob, sw_get_info(sw)->dpid) ? CONFIG_LEARNING_TABLE_BEHIND_MOBILITY
-                                                        : 0;
+    const struct config *cfg = arg;
+    const struct mob_site *site = mob_site_of_dpid(cfg->mob, sw_get_info(sw)->dpid);
+    if (site) {
+        return site->forward_table ? site->forward_table : L2L_TABLE_NONE;
+    }
+    return cfg->app == CONFIG_APP_LEARNING ? 0 : L2L_TABLE_NONE;
 }
 
 /* Loads the TLS files before any listener opens, so that a bad file stops
@@ -298,6 +302,7 @@ int main(int argc, char **argv)
     /* The mobility application runs when sites are configured. */
     struct mob_store *store = NULL;
     struct mob_app *mob = NULL;
+    bool learning_wanted = config_settle_forwarding(&cfg);
     if (rc == 0 && cfg.mob->n_sites > 0) {
         store = mob_store_open(cfg.db_path, false);
         mob = store ? mobility_create(core, base, cfg.mob, store) : NULL;
@@ -308,19 +313,24 @@ int main(int argc, char **argv)
         }
     }
     struct l2learn *learning = NULL;
-    if (rc == 0 && cfg.app == CONFIG_APP_LEARNING) {
+    if (rc == 0 && learning_wanted) {
         struct l2learn_options lo;
         l2learn_options_default(&lo);
         if (mob) {
             lo.table_of = learning_table_of;
-            lo.table_of_arg = cfg.mob;
+            lo.table_of_arg = &cfg;
         }
         learning = l2learn_create(&lo);
         if (learning) {
             if (mob) {
-                LOG_INF("main", "forwarding application: learning, in table %u of the sites' "
-                        "switches (behind mobility) and table 0 of the others",
-                        (unsigned)CONFIG_LEARNING_TABLE_BEHIND_MOBILITY);
+                unsigned n = 0;
+                for (unsigned i = 0; i < cfg.mob->n_sites; i++) {
+                    n += cfg.mob->sites[i].forward_table != 0;
+                }
+                LOG_INF("main", "forwarding application: learning, in table %u of the switches "
+                        "of %u site(s) (behind mobility; the other sites use NORMAL)%s",
+                        (unsigned)CONFIG_LEARNING_TABLE_BEHIND_MOBILITY, n,
+                        cfg.app == CONFIG_APP_LEARNING ? " and table 0 of every other switch" : "");
             } else {
                 LOG_INF("main", "forwarding application: learning (table 0)");
             }

@@ -94,6 +94,23 @@ check "inconsistent sites: pool backwards" grep -q "sites2.yaml:2: site a: the M
 check "inconsistent sites: port both uplink and hypervisor" grep -q "sites2.yaml:2: site a: port 1 is both uplink and hypervisor port" "$T/e"
 check "inconsistent sites: duplicate name" grep -q "sites2.yaml:9: site a has the name of site a (line 2)" "$T/e"
 
+cat > "$T/fwd.yaml" <<'Y'
+sites:
+  - name: a
+    dpid: 1
+    prefix: 10.1.0.0/24
+    gateway: 10.1.0.1
+    uplinks: [1]
+    moa_pool: 10.1.0.200-10.1.0.210
+    forwarding: bridging
+Y
+"$D" --check-config "$T/fwd.yaml" >/dev/null 2>"$T/e"; rc=$?
+check "bad site forwarding: exit 1" [ $rc = 1 ]
+check "bad site forwarding: named at 8:17" grep -q "fwd.yaml:8:17: forwarding must be normal or learning, not 'bridging'" "$T/e"
+sed -i 's/forwarding: bridging/forwarding: learning/' "$T/fwd.yaml"
+"$D" --check-config "$T/fwd.yaml" >/dev/null 2>"$T/e"; rc=$?
+check "site forwarding: learning accepted" [ $rc = 0 ]
+
 cat > "$T/bad.yaml" <<'Y'
 controller:
   listen:

@@ -129,8 +129,9 @@ static struct l2_sw *sw_add(struct l2learn *l, const struct mf_switch *sw)
     s->sw = sw;
     s->opts = l->opts;
     uint8_t table = table_of(l, sw);
-    /* 1.0 has one table: it is ours whole, or not at all. */
-    s->off = !has_cookie_filter(sw) && table != 0;
+    /* Off where told (a switch that forwards with NORMAL); and 1.0 has one
+     * table: it is ours whole, or not at all. */
+    s->off = table == L2L_TABLE_NONE || (!has_cookie_filter(sw) && table != 0);
     s->opts.table_id = s->off ? 0 : table;
     l2_table_init(&s->macs, l->opts.max_macs, l->seed ^ (uint64_t)(uintptr_t)sw);
     *p = s;
@@ -191,8 +192,10 @@ static void on_switch_up(struct mf_app *app, struct mf_switch *sw)
         return;
     }
     if (s->off) {
-        LOG_INF(MOD, "switch %016llx: OpenFlow 1.0 with another application in front: "
-                "learning stays off it", (unsigned long long)sw_get_info(sw)->dpid);
+        LOG_INF(MOD, "switch %016llx: %s: learning stays off it",
+                (unsigned long long)sw_get_info(sw)->dpid,
+                table_of(l, sw) == L2L_TABLE_NONE ? "it forwards with NORMAL"
+                                                   : "OpenFlow 1.0 with another application in front");
         return;
     }
     static struct of_msg m;

@@ -56,6 +56,7 @@ struct l2learn_options {
      * shared: the app takes it whole when this says 0, and leaves it
      * alone (Packet-Ins counted as foreign) when this names another. */
     uint8_t (*table_of)(const struct mf_switch *sw, void *arg);
+#define L2L_TABLE_NONE 0xff /* from table_of: stay off this switch */
     void *table_of_arg;
 };
 
