@@ -46,7 +46,7 @@ SAN_D_OBJS   := $(D_SRCS:%.c=$(SAN)/obj/%.o)
 SAN_UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(SAN)/tests/%)
 
 .PHONY: all check check-unit check-sanitize-unit demo fuzz fuzz-build clean tests bench \
-        bench-peers bench-disruption bench-plots
+        bench-emulated bench-peers bench-disruption bench-plots bench-report
 all: $(B)/bin/matflowd $(B)/bin/matflowctl
 
 $(B)/libmatflow.a: $(LIB_OBJS)
@@ -113,10 +113,20 @@ demo: all
 	./scripts/demo.sh
 
 # Benchmarks (never part of `make check`): see docs/BENCHMARKS.md. `make bench`
-# runs the matrix, then the peer comparison even if the matrix had a failed
-# run, and fails if either did.
-bench: all $(B)/bin/matflow-bench
-	./scripts/bench.sh; rc=$$?; ./scripts/bench-peers.sh || rc=1; exit $$rc
+# runs every part, even after one failed, then draws the plots and writes
+# the figures into docs/BENCHMARKS.md, and fails if any part did.
+BENCH_TOOLS := all $(B)/bin/matflow-bench $(B)/tests/ofrelay $(B)/tests/pktdelay
+bench: $(BENCH_TOOLS)
+	rc=0; \
+	$(MAKE) --no-print-directory bench-emulated || rc=1; \
+	$(MAKE) --no-print-directory bench-peers || rc=1; \
+	$(MAKE) --no-print-directory bench-disruption || rc=1; \
+	$(MAKE) --no-print-directory bench-plots bench-report || rc=1; \
+	exit $$rc
+
+# matflow-bench against matflowd: update latency over N x M, mass migration.
+bench-emulated: all $(B)/bin/matflow-bench
+	./scripts/bench.sh
 
 # matflowd's learning switch against ovs-testcontroller and os-ken (cbench-style).
 bench-peers: all $(B)/bin/matflow-bench
@@ -133,6 +143,10 @@ bench-disruption: all $(B)/tests/ofrelay $(B)/tests/pktdelay
 # PNG plots of the benchmark JSON in build/bench (gnuplot).
 bench-plots:
 	./scripts/bench-plots.sh
+
+# The measured tables of docs/BENCHMARKS.md, from build/bench.
+bench-report:
+	./scripts/bench-report.py
 
 clean:
 	rm -rf $(B) $(SAN)
