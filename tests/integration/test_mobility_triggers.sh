@@ -2,8 +2,11 @@
 # test_mobility_triggers.sh - the other ways a binding update starts, and the
 # ones that must not start one, on the reference testbed (tests/lib/topology.sh):
 #   a `matflowctl migrate` pre-announcement (MoA and receiving rules before the
-#   node arrives; the RARP then completes the update without a second
-#   receiving phase); a move announced to one site that lands on another (the
+#   node arrives; the RARP then sends the probe and the sending side at once,
+#   without a second receiving phase, and the probe's answer comes after the
+#   sending side went out); an announced arrival nobody confirms (the probe
+#   unanswered: the binding is kept there, degraded, with the reason in
+#   `matflowctl events`); a move announced to one site that lands on another (the
 #   announced update is superseded, its MoA freed, its rules removed);
 #   a gratuitous ARP alone (no RARP) as the trigger; a RARP on a port that is
 #   no hypervisor port and a RARP from an unknown MAC (refused, counted,
@@ -47,6 +50,27 @@ print([s for s in json.load(sys.stdin)["sites"] if s["name"] == sys.argv[1]][0][
 role_rules() {
     _c=$(printf '0x4d46%x%06x%05x' "$2" 1 "$3")
     topo_dump_flows "$1" | grep -c "cookie=$_c," || true
+}
+# announced_timeline: the newest update is the announced one with its
+# probe answered; prints what breaks DESIGN.md's order or the announced
+# shortcut (sending side before the probe's answer), "ok" if nothing.
+announced_timeline() {
+    tb_matflowctl events --json | "$PY" -c '
+import json, sys
+u = json.load(sys.stdin)["updates"][-1]
+ev = [e["step"] for e in u["events"]]
+if u["trigger"] != "migrate" or "probe_reply" not in ev:
+    sys.exit(1)
+first = lambda s: ev.index(s)
+last = lambda s: len(ev) - 1 - ev[::-1].index(s)
+why = []
+if ev.count("receiving_barrier") != 3 or last("receiving_barrier") > first("sending_out"):
+    why.append("receiving barriers %s" % ev)
+if ev.count("sending_barrier") != 3 or last("sending_barrier") > first("complete"):
+    why.append("sending barriers %s" % ev)
+if first("sending_out") > first("probe_reply"):
+    why.append("sending_out after the probe reply %s" % ev)
+print("; ".join(why) or "ok")'
 }
 last_update() {
     tb_matflowctl events --json | "$PY" -c '
@@ -118,9 +142,13 @@ check "  the binding is updating, still at site1" sh -c "[ '$(mn_field state)' =
 topo_migrate mn site2
 check "the RARP completes the announced move at site2" tb_wait 5 mn_settled_at site2
 check "  with the announced MoA" [ "$(mn_field moa)" = "$moa" ]
+# (the update is listed once its cleanup and its probe's answer are in)
+tl=$(tb_wait 3 announced_timeline >/dev/null && announced_timeline)
 read -r trig to state recv_out triggers <<<"$(last_update)"
 check "  one update: trigger migrate, complete, one receiving phase, two triggers (announce + RARP)" \
     [ "$trig $to $state $recv_out $triggers" = "migrate site2 complete 1 2" ]
+check "  its timeline: receiving barriers, sending_out before probe_reply, sending barriers, complete ($tl)" \
+    [ "$tl" = ok ]
 check "  CN reaches the MN" reach cn 10.1.0.10
 
 # ---- announced to site3, lands on site1 (home): the announcement is superseded
@@ -166,6 +194,37 @@ check "  the binding is still at site3 with its epoch" \
 topo_in mn ping -q -c 1 -W 1 10.3.0.1 >/dev/null
 check "  the legacy CN still reaches the MN (receiving rules put back)" reach lcn 10.1.0.10
 check "  the CN still reaches the MN" reach cn 10.1.0.10
+
+# ---- an announced arrival that nobody confirms: someone with the MN's MAC
+# turns up at the announced site but never answers the probe for its HoA.
+# The sending side went out on the operator's word: it stays, and the
+# binding is marked degraded, with the reason, instead of being rolled back.
+epoch=$(mn_field epoch)
+unconf=$(counter arrival_unconfirmed)
+tb_matflowctl migrate $MN_MAC site2 >/dev/null
+sleep 0.2
+send_frame spoof2 rarp $MN_MAC
+degraded_at() { [ "$(mn_field state)" = degraded ] && [ "$(mn_field site)" = site2 ]; }
+check "announced arrival, probe never answered: the binding is at site2, degraded" tb_wait 5 degraded_at
+check "  counted (arrival_unconfirmed)" [ "$(counter arrival_unconfirmed)" -gt "$unconf" ]
+check "  its sending rules stay at the home switch (no rollback)" \
+    [ "$(role_rules site1 3 $((epoch + 1)))" -ge 1 ]
+unconfirmed_event() {
+    tb_matflowctl events --json | "$PY" -c '
+import json, sys
+u = [x for x in json.load(sys.stdin)["updates"] if x["epoch"] == int(sys.argv[1])][-1]
+ev = [e["step"] for e in u["events"]]
+ok = u["complete"] and not u["failed"] and "not confirmed" in u["why"] and \
+    "probe_unanswered" in ev and "probe_reply" not in ev
+sys.exit(0 if ok else 1)' "$((epoch + 1))"
+}
+check "  matflowctl events: complete, probe_unanswered, why 'arrival not confirmed'" unconfirmed_event
+# The MN itself announces itself where it really is (site3) and answers.
+topo_in mn ping -q -c 1 -W 1 10.3.0.1 >/dev/null
+send_frame mn rarp
+back_at3() { [ "$(mn_field state)" = away ] && mn_settled_at site3; }
+check "  the MN's own RARP at site3 moves it back: away, not degraded" tb_wait 5 back_at3
+check "  the CN reaches the MN" reach cn 10.1.0.10
 
 # ---- announcements that must change nothing
 epoch=$(mn_field epoch)

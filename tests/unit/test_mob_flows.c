@@ -1776,14 +1776,58 @@ static void install(struct net *n, enum which w, const struct mob_placement *p, 
     }
 }
 
-static void delete_all(struct net *n, uint64_t cookie, uint64_t mask, unsigned sw_mask)
+/* Applied to a switch, each message of a removal must be a DELETE that
+ * Open vSwitch serves from its cookie index: one exact cookie (mask all
+ * ones), any table, no match; never a base rule's cookie. */
+static void apply_exact_delete(void *arg, const struct of_flow_mod *fm)
 {
-    struct of_flow_mod del;
-    mob_flows_delete(&del, cookie, mask);
+    assert_int_equal(fm->command, OFPFC_DELETE);
+    assert_true(fm->cookie_mask == UINT64_MAX);
+    assert_int_equal(fm->table_id, OFPTT_ALL);
+    assert_int_equal(fm->match.present, 0);
+    assert_true(mob_cookie_is_ours(fm->cookie));
+    assert_int_not_equal(mob_cookie_role(fm->cookie), MOB_ROLE_BASE);
+    table_apply(arg, fm);
+}
+
+/* A removal at the switches of sw_mask, as the update engine sends it to
+ * OpenFlow 1.3 switches (mob_flows_remove). */
+static void remove_rules(struct net *n, const struct mob_placement *old, unsigned n_old,
+                         unsigned parts, const struct mob_placement *keep, unsigned n_keep,
+                         unsigned sw_mask)
+{
+    struct mob_removal r = {old, n_old, parts, keep, n_keep};
     for (unsigned s = 0; s < N_SITES; s++) {
         if (sw_mask & (1u << s)) {
-            table_apply(&n->sw[s], &del);
+            mob_flows_remove(&mob_planner_of13, &topo, s, &r, apply_exact_delete, &n->sw[s]);
         }
+    }
+}
+
+#define ALL_PARTS (MOB_PART_RECEIVING | MOB_PART_SENDING | MOB_PART_RETURN)
+
+/* Every switch holds exactly its base rules, the receiving and sending
+ * rules of the placements in `ps`, and the return rules of `ret` (if not
+ * NULL): nothing an earlier epoch left, nothing a later one needs gone. */
+static void expect_tables(struct net *n, const struct mob_placement *ps, unsigned k,
+                          const struct mob_placement *ret, const char *what)
+{
+    for (unsigned s = 0; s < N_SITES; s++) {
+        struct rules *w = rules_new(), *got = rules_new();
+        mob_flows_base(&topo, s, collect, w);
+        for (unsigned i = 0; i < k; i++) {
+            mob_flows_receiving(&topo, s, &ps[i], collect, w);
+            mob_flows_sending(&topo, s, &ps[i], collect, w);
+        }
+        if (ret) {
+            mob_flows_return_home(&topo, s, ret, collect, w);
+        }
+        for (unsigned i = 0; i < n->sw[s].n; i++) {
+            collect(got, &n->sw[s].fm[i]);
+        }
+        assert_rules_equal(got, w, what);
+        free(got);
+        free(w);
     }
 }
 
@@ -1962,8 +2006,8 @@ static struct host *return_home_warm(struct net *n)
     net_commit(n, &p);
     expect_all_paths(n, "a");
     move_host(a, 0, 10);
-    delete_all(n, mob_cookie(MOB_ROLE_SENDING, 1, 0), MOB_COOKIE_MASK_ROLE_BINDING, 7);
-    delete_all(n, mob_cookie(0, 1, 0), 0xffff0ffffff00000ull, 7);
+    remove_rules(n, &p, 1, MOB_PART_SENDING, NULL, 0, 7);
+    remove_rules(n, &p, 1, ALL_PARTS, NULL, 0, 7);
     net_forget(n, 1);
     return a;
 }
@@ -2097,27 +2141,18 @@ static void test_update_order_second_move(void **state)
         net_commit(n, &p2);
         expect_all_paths(n, "a");
         expect_cns_unaffected(n);
-        /* Cleanup of epoch 1: nothing of it is left, and nothing it removes
-         * was still needed. */
-        delete_all(n, mob_cookie(0, 1, 1), MOB_COOKIE_MASK_BINDING_EPOCH, 7);
+        /* Cleanup of epoch 1, by exact cookies, switch by switch: nothing
+         * of it is left, and nothing it removes was still needed. */
+        remove_rules(n, &p1, 1, ALL_PARTS, &p2, 1, mask);
+        expect_all_paths(n, "a");
+        remove_rules(n, &p1, 1, ALL_PARTS, &p2, 1, 7 & ~mask);
         for (unsigned s = 0; s < N_SITES; s++) {
-            struct rules *w = rules_new();
             for (unsigned i = 0; i < n->sw[s].n; i++) {
                 assert_int_not_equal(mob_cookie_epoch(n->sw[s].fm[i].cookie), 1);
             }
-            /* The switch holds exactly base + epoch 2, as a fresh install. */
-            w->n = 0;
-            mob_flows_base(&topo, s, collect, w);
-            mob_flows_receiving(&topo, s, &p2, collect, w);
-            mob_flows_sending(&topo, s, &p2, collect, w);
-            struct rules *got = rules_new();
-            for (unsigned i = 0; i < n->sw[s].n; i++) {
-                collect(got, &n->sw[s].fm[i]);
-            }
-            assert_rules_equal(got, w, "after cleanup");
-            free(got);
-            free(w);
         }
+        /* The switches hold exactly base + epoch 2, as a fresh install. */
+        expect_tables(n, &p2, 1, NULL, "after cleanup");
         expect_all_paths(n, "a");
         free(n);
     }
@@ -2138,16 +2173,15 @@ static void test_update_order_return_home(void **state)
         expect_all_paths(n, "a");
         move_host(a, 0, 12);
         a->n_arp = 0;
-        delete_all(n, mob_cookie(MOB_ROLE_SENDING, 1, 0), MOB_COOKIE_MASK_ROLE_BINDING, mask);
+        remove_rules(n, &p, 1, MOB_PART_SENDING, NULL, 0, mask);
         for (unsigned i = 0; i < 4; i++) {
             safe_path(n, "a", cns[i]);
             safe_path(n, cns[i], "a");
         }
-        delete_all(n, mob_cookie(MOB_ROLE_SENDING, 1, 0), MOB_COOKIE_MASK_ROLE_BINDING,
-                   7 & ~mask);
+        remove_rules(n, &p, 1, MOB_PART_SENDING, NULL, 0, 7 & ~mask);
         net_forget(n, 1);
         expect_all_paths(n, "a");
-        delete_all(n, mob_cookie(0, 1, 0), 0xffff0ffffff00000ull, 7);
+        remove_rules(n, &p, 1, ALL_PARTS, NULL, 0, 7);
         for (unsigned s = 0; s < N_SITES; s++) {
             assert_int_equal(n->sw[s].n, 2 + N_SITES + 3);
             for (unsigned i = 0; i < n->sw[s].n; i++) {
@@ -2156,6 +2190,216 @@ static void test_update_order_return_home(void **state)
         }
         expect_all_paths(n, "a");
         expect_cns_unaffected(n);
+        free(n);
+    }
+}
+
+/* ---- Removal by exact cookie (mob_flows_remove.c) ---------------------- */
+
+/* The messages themselves: at each switch one DELETE per (role, epoch)
+ * that the old placements have there, in the planner's order, each with
+ * the full cookie mask; a cookie of a kept placement never; and on 1.0
+ * the same removal is DELETE_STRICT without a cookie mask. */
+static void test_remove_exact_messages(void **state)
+{
+    struct mob_placement home0 = place_a(0, 0, 0), p1 = place_a(0, 1, 1);
+    struct mob_placement p2 = place(1, 2, mac_a, IP(10, 1, 0, 10), 0, 2, IP(10, 3, 0, 201));
+    struct mob_placement p3 = place_a(0, 2, 3);
+    struct mob_placement olds[] = {home0, p1, p2};
+    struct mob_removal r = {olds, 3, ALL_PARTS, &p3, 1};
+    struct rules *got = rules_new();
+    for (unsigned s = 0; s < N_SITES; s++) {
+        got->n = 0;
+        mob_flows_remove(&mob_planner_of13, &topo, s, &r, collect, got);
+        /* The return rules of epoch 0 live at home only; every switch has
+         * a receiving and a sending rule of each placement away. */
+        uint64_t want[5];
+        unsigned k = 0;
+        if (s == 0) {
+            want[k++] = mob_cookie(MOB_ROLE_RETURN, 1, 0);
+        }
+        want[k++] = mob_cookie(MOB_ROLE_RECEIVING, 1, 1);
+        want[k++] = mob_cookie(MOB_ROLE_SENDING, 1, 1);
+        want[k++] = mob_cookie(MOB_ROLE_RECEIVING, 1, 2);
+        want[k++] = mob_cookie(MOB_ROLE_SENDING, 1, 2);
+        assert_int_equal(got->n, k);
+        for (unsigned i = 0; i < k; i++) {
+            const struct of_flow_mod *fm = &got->fm[i];
+            assert_int_equal(fm->command, OFPFC_DELETE);
+            assert_true(fm->cookie == want[i]);
+            assert_true(fm->cookie_mask == UINT64_MAX);
+            assert_int_equal(fm->table_id, OFPTT_ALL);
+            assert_int_equal(fm->match.present, 0);
+            assert_int_equal(fm->insts.present, 0);
+            assert_encodes(fm);
+        }
+    }
+
+    /* Only the parts asked for. */
+    struct mob_removal senders = {olds, 3, MOB_PART_SENDING, NULL, 0};
+    got->n = 0;
+    mob_flows_remove(&mob_planner_of13, &topo, 0, &senders, collect, got);
+    assert_int_equal(got->n, 2);
+    assert_true(got->fm[0].cookie == mob_cookie(MOB_ROLE_SENDING, 1, 1));
+    assert_true(got->fm[1].cookie == mob_cookie(MOB_ROLE_SENDING, 1, 2));
+
+    /* Two old placements of one epoch (a rule set listed twice): one
+     * delete per cookie. A placement both old and kept: nothing. */
+    struct mob_placement twice[] = {p1, p1};
+    struct mob_removal dup = {twice, 2, ALL_PARTS, NULL, 0};
+    got->n = 0;
+    mob_flows_remove(&mob_planner_of13, &topo, 1, &dup, collect, got);
+    assert_int_equal(got->n, 2);
+    struct mob_removal kept = {&p1, 1, ALL_PARTS, &p1, 1};
+    got->n = 0;
+    mob_flows_remove(&mob_planner_of13, &topo, 1, &kept, collect, got);
+    assert_int_equal(got->n, 0);
+
+    /* 1.0: DELETE_STRICT per rule, no cookie filter. */
+    got->n = 0;
+    mob_flows_remove(&mob_planner_of10, &topo, 1, &senders, collect, got);
+    assert_true(got->n > 2);
+    for (unsigned i = 0; i < got->n; i++) {
+        assert_int_equal(got->fm[i].command, OFPFC_DELETE_STRICT);
+        assert_true(got->fm[i].cookie_mask == 0);
+    }
+    free(got);
+}
+
+/* Another node (B) is away with the same epoch numbers as A's, so that a
+ * delete selecting by epoch, or by role, would take its rules too. */
+static struct mob_placement place_b(uint32_t epoch)
+{
+    return place(2, epoch, mac_b, IP(10, 1, 0, 11), 0, 2, IP(10, 3, 0, 202));
+}
+
+/* Ping-pong: A is committed at site2 (epoch 1); a move to site3 (epoch 2)
+ * got its receiving side and part of its sending side out, then a newer
+ * trigger won (epoch 3): back at site2 with the same MoA (its rules
+ * replace epoch 1's in place) or at site3 with another MoA. The cleanup
+ * lists the committed placement and the superseded one; switch by switch,
+ * it removes exactly their rules: the switches then hold the base rules,
+ * B's and epoch 3's, and every path works throughout. */
+static void test_cleanup_after_superseded(void **state)
+{
+    struct mob_placement p1 = place_a(0, 1, 1), p2 = place_a(0, 2, 2), pb = place_b(1);
+    struct mob_placement winners[] = {
+        place_a(0, 1, 3),
+        place(1, 3, mac_a, IP(10, 1, 0, 10), 0, 2, IP(10, 3, 0, 201)),
+    };
+    for (unsigned w = 0; w < 2; w++) {
+        for (unsigned mask = 0; mask < 8; mask++) {
+            struct net *n = net_new();
+            struct mob_placement p3 = winners[w];
+            struct host *a = add_host(n, "a", mac_a, p1.hoa, 1, 10);
+            add_host(n, "b", mac_b, pb.hoa, 2, 12);
+            install(n, RECEIVING, &pb, 7);
+            install(n, SENDING, &pb, 7);
+            net_commit(n, &pb);
+            install(n, RECEIVING, &p1, 7);
+            install(n, SENDING, &p1, 7);
+            net_commit(n, &p1);
+            install(n, RECEIVING, &p2, 7);
+            install(n, SENDING, &p2, 5); /* superseded half-way */
+            install(n, RECEIVING, &p3, 7);
+            move_host(a, p3.site, 10);
+            install(n, SENDING, &p3, 7);
+            net_commit(n, &p3);
+            expect_all_paths(n, "a");
+            struct mob_placement olds[] = {p1, p2};
+            remove_rules(n, olds, 2, ALL_PARTS, &p3, 1, mask);
+            expect_all_paths(n, "a");
+            remove_rules(n, olds, 2, ALL_PARTS, &p3, 1, 7 & ~mask);
+            struct mob_placement left[] = {pb, p3};
+            expect_tables(n, left, 2, NULL, "after the cleanup");
+            expect_all_paths(n, "a");
+            expect_all_paths(n, "b");
+            expect_path(n, "a", "b");
+            expect_path(n, "b", "a");
+            expect_cns_unaffected(n);
+            free(n);
+        }
+    }
+}
+
+/* A failed attempt (epoch 2, to site3, its sending side out at some
+ * switches) is rolled back as mob_update.c does it: its rules go by exact
+ * cookie, the committed placement's rules are written again in the same
+ * batch (the attempt's ADDs replaced some of them in place). The switches
+ * hold what they held before the attempt; B is untouched. */
+static void test_rollback_exact(void **state)
+{
+    for (unsigned mask = 0; mask < 8; mask++) {
+        struct net *n = net_new();
+        struct mob_placement p1 = place_a(0, 1, 1), p2 = place_a(0, 2, 2), pb = place_b(2);
+        add_host(n, "a", mac_a, p1.hoa, 1, 10);
+        add_host(n, "b", mac_b, pb.hoa, 2, 12);
+        install(n, RECEIVING, &pb, 7);
+        install(n, SENDING, &pb, 7);
+        net_commit(n, &pb);
+        install(n, RECEIVING, &p1, 7);
+        install(n, SENDING, &p1, 7);
+        net_commit(n, &p1);
+        install(n, RECEIVING, &p2, 7);
+        install(n, SENDING, &p2, mask);
+        remove_rules(n, &p2, 1, MOB_PART_RECEIVING | MOB_PART_SENDING, &p1, 1, 7);
+        install(n, RECEIVING, &p1, 7);
+        install(n, SENDING, &p1, 7);
+        struct mob_placement left[] = {pb, p1};
+        expect_tables(n, left, 2, NULL, "after the rollback");
+        expect_all_paths(n, "a");
+        expect_all_paths(n, "b");
+        free(n);
+    }
+}
+
+/* A return home that superseded a move in flight: the sending rules of
+ * the committed placement and of the attempt go first (switch by switch),
+ * then everything else of both; the switches keep B's rules. The return
+ * rules then installed (epoch 3) go with the next move's cleanup. */
+static void test_return_home_exact(void **state)
+{
+    for (unsigned mask = 0; mask < 8; mask++) {
+        struct net *n = net_new();
+        struct mob_placement p1 = place_a(0, 1, 1), p2 = place_a(0, 2, 2), pb = place_b(1);
+        struct mob_placement home3 = place_a(0, 0, 3), p4 = place_a(0, 2, 4);
+        struct host *a = add_host(n, "a", mac_a, p1.hoa, 1, 10);
+        add_host(n, "b", mac_b, pb.hoa, 2, 12);
+        install(n, RECEIVING, &pb, 7);
+        install(n, SENDING, &pb, 7);
+        net_commit(n, &pb);
+        install(n, RECEIVING, &p1, 7);
+        install(n, SENDING, &p1, 7);
+        net_commit(n, &p1);
+        install(n, RECEIVING, &p2, 7);
+        install(n, SENDING, &p2, 2);
+        move_host(a, 0, 12);
+        a->n_arp = 0;
+        struct mob_placement olds[] = {p1, p2};
+        remove_rules(n, olds, 2, MOB_PART_SENDING, NULL, 0, mask);
+        for (unsigned i = 0; i < 4; i++) {
+            safe_path(n, "a", cns[i]);
+            safe_path(n, cns[i], "a");
+        }
+        remove_rules(n, olds, 2, MOB_PART_SENDING, NULL, 0, 7 & ~mask);
+        net_forget(n, 1);
+        expect_all_paths(n, "a");
+        remove_rules(n, olds, 2, ALL_PARTS, NULL, 0, 7);
+        expect_tables(n, &pb, 1, NULL, "home again");
+        install(n, RETURN, &home3, 7);
+        expect_tables(n, &pb, 1, &home3, "home again, return rules");
+        expect_all_paths(n, "a");
+
+        /* The next move away: its cleanup takes the return rules. */
+        install(n, RECEIVING, &p4, 7);
+        move_host(a, 2, 10);
+        install(n, SENDING, &p4, 7);
+        net_commit(n, &p4);
+        remove_rules(n, &home3, 1, ALL_PARTS, &p4, 1, 7);
+        struct mob_placement left[] = {pb, p4};
+        expect_tables(n, left, 2, NULL, "away again");
+        expect_all_paths(n, "a");
+        expect_all_paths(n, "b");
         free(n);
     }
 }
@@ -2285,6 +2529,10 @@ int main(void)
         cmocka_unit_test_setup(test_update_order_first_move, setup),
         cmocka_unit_test_setup(test_update_order_second_move, setup),
         cmocka_unit_test_setup(test_update_order_return_home, setup),
+        cmocka_unit_test_setup(test_remove_exact_messages, setup),
+        cmocka_unit_test_setup(test_cleanup_after_superseded, setup),
+        cmocka_unit_test_setup(test_rollback_exact, setup),
+        cmocka_unit_test_setup(test_return_home_exact, setup),
         cmocka_unit_test_setup(test_forward_table_rules, setup),
         /* The same traffic with a learning table behind the rules. */
         cmocka_unit_test_setup(test_dataplane_away, setup_learning),
@@ -2293,6 +2541,7 @@ int main(void)
         cmocka_unit_test_setup(test_dataplane_home_again, setup_learning),
         cmocka_unit_test_setup(test_update_order_first_move, setup_learning),
         cmocka_unit_test_setup(test_update_order_second_move, setup_learning),
+        cmocka_unit_test_setup(test_cleanup_after_superseded, setup_learning),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

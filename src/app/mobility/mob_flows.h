@@ -40,7 +40,10 @@ enum mob_role {
 #define MOB_EPOCH_MASK 0xfffffu
 
 uint64_t mob_cookie(enum mob_role role, uint32_t id, uint32_t epoch);
-/* The cookie mask that selects every rule of (id, epoch) whatever its role. */
+/* Partial masks over the layout. The update engine deletes by exact cookie
+ * only (mob_flows_remove_exact says why); these name groups of rules for
+ * reading flows back and for tests.
+ * The cookie mask that selects every rule of (id, epoch) whatever its role. */
 #define MOB_COOKIE_MASK_BINDING_EPOCH 0xffff0fffffffffffull
 /* ... every rule of a role of a binding, any epoch. */
 #define MOB_COOKIE_MASK_ROLE_BINDING 0xfffffffffff00000ull
@@ -100,7 +103,10 @@ void mob_flows_return_home(const struct mob_topology *t, unsigned s,
 /* True if every gateway MAC the placement's rules need is known. */
 bool mob_flows_ready(const struct mob_topology *t, const struct mob_placement *p);
 
-/* A DELETE of every rule whose cookie matches (cookie & mask), any table. */
+/* A DELETE of every rule whose cookie matches (cookie & mask), any table.
+ * Only a full mask (UINT64_MAX) is cheap on Open vSwitch (see
+ * mob_flows_remove_exact); partial masks are for deliberately broad
+ * deletes (everything of ours, at reconciliation). */
 void mob_flows_delete(struct of_flow_mod *fm, uint64_t cookie, uint64_t mask);
 
 /* ---- One planner per OpenFlow version --------------------------------- */
@@ -131,7 +137,12 @@ extern const struct mob_planner mob_planner_of10; /* mob_flows10.c */
  * OF_VERSION_1_0, 1.3's for anything else. */
 const struct mob_planner *mob_planner_for(uint8_t version);
 
-/* ---- Removing rules without a cookie filter (mob_flows_strict.c) ------- */
+/* ---- Removing a placement's rules --------------------------------------
+ *
+ * The planners are pure, so the rules an earlier placement put in a switch
+ * can be generated again and removed exactly: by their cookies where the
+ * switch filters deletes by cookie, by priority and match where it cannot.
+ * Nothing is ever removed by a partial cookie mask in the steady state. */
 
 /* Which of a placement's rule sets a removal generates again. */
 enum mob_part {
@@ -141,10 +152,10 @@ enum mob_part {
 };
 
 /* Rules to take out of one switch: the `parts` of every placement in `old`,
- * except any rule with the priority and match of a receiving or sending
- * rule of a placement in `keep`. The exception matters: DELETE_STRICT
- * selects by priority and match alone where the switch cannot filter by
- * cookie, and the newer epoch's ADD replaced such a rule in place. */
+ * each with the epoch it was installed with (its cookie), except what a
+ * placement in `keep` still needs. The exception matters most for
+ * DELETE_STRICT, which selects by priority and match alone: the newer
+ * epoch's ADD replaced such a rule in place (same match, new cookie). */
 struct mob_removal {
     const struct mob_placement *old;
     unsigned n_old;
@@ -158,5 +169,23 @@ struct mob_removal {
 void mob_flows_remove_strict(const struct mob_planner *pl, const struct mob_topology *t,
                              unsigned s, const struct mob_removal *r, mob_emit_fn *emit,
                              void *arg);
+
+/* ---- Removing rules by exact cookie (mob_flows_remove.c) --------------- */
+
+/* Emits one DELETE (any table, no match, cookie_mask all ones) per distinct
+ * cookie that the `parts` of the placements in `old` give at switch `s`,
+ * in the order the planner generates them; a cookie that a receiving or
+ * sending rule of a placement in `keep` carries is never deleted. Open
+ * vSwitch finds the rules of an exact cookie in its cookie index; a
+ * partial mask makes it walk every rule of every table. Pure. */
+void mob_flows_remove_exact(const struct mob_planner *pl, const struct mob_topology *t,
+                            unsigned s, const struct mob_removal *r, mob_emit_fn *emit,
+                            void *arg);
+
+/* The removal a switch of planner `pl` can do: by exact cookie where it
+ * filters deletes by cookie (1.3), else by DELETE_STRICT (1.0). Every
+ * delete the update engine sends goes through here. */
+void mob_flows_remove(const struct mob_planner *pl, const struct mob_topology *t, unsigned s,
+                      const struct mob_removal *r, mob_emit_fn *emit, void *arg);
 
 #endif

@@ -25,6 +25,7 @@ const char *mob_state_name(enum mob_state s);
     X(RECEIVING_OUT, "receiving_out")       \
     X(RECEIVING_BARRIER, "receiving_barrier") \
     X(PROBE_REPLY, "probe_reply")           \
+    X(PROBE_UNANSWERED, "probe_unanswered") \
     X(SENDING_OUT, "sending_out")           \
     X(SENDING_BARRIER, "sending_barrier")   \
     X(PERSISTED, "persisted")               \
@@ -61,6 +62,7 @@ struct mob_update {
     bool to_home;
     bool announced;     /* receiving side installed by `migrate` */
     bool probe_answered;
+    bool probe_unanswered; /* every try went unanswered (announced arrival) */
     bool aborted;       /* superseded by a newer update */
     bool failed;
     bool complete;
@@ -73,6 +75,11 @@ struct mob_update {
     unsigned probe_tries;
     unsigned switch_errors; /* OFPT_ERRORs received for this update's rules */
     struct event *probe_timer;
+    /* An announced arrival's sending side goes out before the probe is
+     * answered; the update then waits for the answer in the app's list
+     * (holding a reference), beyond its completion if need be. */
+    struct mob_update *next_awaiting;
+    bool awaiting_probe;
     uint64_t t0_us;
     double wall_start;
     struct mob_event events[MOB_MAX_EVENTS];
@@ -91,14 +98,14 @@ struct mob_update {
     bool old_away;
     unsigned old_site;
     uint32_t old_moa, old_epoch;
-    /* Where superseded attempts placed the node (site, MoA): a switch that
-     * cannot delete by cookie (OpenFlow 1.0) loses their rules only when
-     * they are generated again (mob_flows_remove_strict). Beyond the room,
-     * such switches are reconciled after the cleanup instead. */
+    /* Where superseded attempts placed the node (site, MoA, epoch): their
+     * rules are removed by generating them again (mob_flows_remove), by
+     * exact cookie (1.3) or by priority and match (1.0). Beyond the room,
+     * the update's switches are reconciled after the cleanup instead. */
 #define MOB_MAX_STALE 8
     struct {
         unsigned site;
-        uint32_t moa;
+        uint32_t moa, epoch;
     } stale[MOB_MAX_STALE];
     unsigned n_stale;
     bool stale_overflow;
@@ -157,6 +164,7 @@ struct mob_app {
     uint32_t next_update_id;
     struct mob_update *history[MOB_HISTORY]; /* finished updates, ring */
     unsigned history_next;
+    struct mob_update *awaiting; /* announced arrivals whose probe is out */
     uint64_t counters[MOB_N_COUNTERS];
     struct mob_sw *reconciling; /* uthash by dpid */
     struct event *tick;

@@ -8,6 +8,12 @@
  *     -> every sending barrier in -> binding written to disk -> COMPLETE
  *     -> cleanup of the previous epoch's rules, reported on its own.
  *
+ * After `migrate` (the receiving side is out before the node arrives) the
+ * operator has vouched for the destination: the node's arrival sends the
+ * probe and, with every receiving barrier in, the sending side at once.
+ * The probe's answer is then recorded when it comes; without one, the
+ * binding is marked degraded rather than rolled back (docs/MOBILITY.md).
+ *
  * No switch ever sends to a MoA that no switch delivers, and no packet with
  * a MoA source reaches a host whose switch does not translate it. Each update
  * has an epoch; a newer trigger supersedes an older update, whose late
@@ -77,6 +83,56 @@ static void finish_update(struct mob_update *u)
     unref(u); /* the reference the update holds on itself while live */
 }
 
+/* An announced arrival whose sending side went out before the probe was
+ * answered waits for the answer here, holding a reference: the answer
+ * may come after the update completed and left its binding. */
+static void start_awaiting(struct mob_update *u)
+{
+    u->awaiting_probe = true;
+    u->refs++;
+    u->next_awaiting = u->app->awaiting;
+    u->app->awaiting = u;
+}
+
+/* Ends the wait (answered, unanswered, moot): stops the probe timer and
+ * drops the reference, which may move `u` to the history. */
+static void stop_awaiting(struct mob_update *u)
+{
+    if (!u->awaiting_probe) {
+        return;
+    }
+    struct mob_update **pp = &u->app->awaiting;
+    while (*pp && *pp != u) {
+        pp = &(*pp)->next_awaiting;
+    }
+    if (*pp) {
+        *pp = u->next_awaiting;
+    }
+    u->next_awaiting = NULL;
+    u->awaiting_probe = false;
+    if (u->probe_timer) {
+        event_del(u->probe_timer);
+    }
+    unref(u);
+}
+
+static struct mob_update *awaiting_for(const struct mob_app *m, const struct mob_binding *b)
+{
+    for (struct mob_update *u = m->awaiting; u; u = u->next_awaiting) {
+        if (u->b == b) {
+            return u;
+        }
+    }
+    return NULL;
+}
+
+/* The node announced itself at the site `migrate` named: the operator's
+ * word stands in for the probe's answer as far as the sending side goes. */
+static bool vouched(const struct mob_update *u)
+{
+    return u->announced && u->port != 0;
+}
+
 /* Per-switch batches of one phase. */
 struct phase_ctx {
     struct mob_update *u;
@@ -128,7 +184,7 @@ static void send_to_switch(struct mf_switch *sw, void *arg)
     c->u->pending++;
     c->sent++;
     sw_batch_commit(e.batch, phase_batch_done, pc);
-    if (c->phase == PH_CLEANUP && c->u->stale_overflow && !pl->cookie_filters) {
+    if (c->phase == PH_CLEANUP && c->u->stale_overflow) {
         /* Superseded attempts the update lost count of may have left rules
          * that only a comparison of the switch's flows finds. */
         mob_reconcile_start(c->u->app, sw, (unsigned)site);
@@ -175,12 +231,14 @@ static void rules_receiving(struct mob_update *u, unsigned site, const struct mo
     pl->receiving(&u->app->topo, site, &p, emit, arg);
 }
 
-/* The binding's placement at (site, moa), for regenerating its rules. The
- * epoch is the cookie's only: DELETE_STRICT does not look at it. */
-static struct mob_placement placement_at(const struct mob_update *u, unsigned site, uint32_t moa)
+/* The binding's placement at (site, moa) in `epoch`, for regenerating its
+ * rules: the cookies of an exact-cookie delete come from the epoch (a
+ * DELETE_STRICT does not look at it). */
+static struct mob_placement placement_at(const struct mob_update *u, unsigned site, uint32_t moa,
+                                         uint32_t epoch)
 {
     const struct mob_binding *b = u->b;
-    return (struct mob_placement){b->id, u->old_epoch, b->mac, b->hoa, moa, b->home, site, 0};
+    return (struct mob_placement){b->id, epoch, b->mac, b->hoa, moa, b->home, site, 0};
 }
 
 /* Where the switches may still have rules of this binding that the update
@@ -192,29 +250,25 @@ static unsigned old_placements(const struct mob_update *u, bool with_committed,
 {
     unsigned n = 0;
     if (with_committed) {
-        out[n++] = u->old_away ? placement_at(u, u->old_site, u->old_moa)
-                               : placement_at(u, u->b->home, u->b->hoa);
+        out[n++] = u->old_away ? placement_at(u, u->old_site, u->old_moa, u->old_epoch)
+                               : placement_at(u, u->b->home, u->b->hoa, u->old_epoch);
     }
     for (unsigned i = 0; i < u->n_stale; i++) {
-        out[n++] = placement_at(u, u->stale[i].site, u->stale[i].moa);
+        out[n++] = placement_at(u, u->stale[i].site, u->stale[i].moa, u->stale[i].epoch);
     }
     return n;
 }
 
+/* A return home's "sending side" is the end of every HoA -> MoA rewrite:
+ * the sending rules of the committed placement and of superseded attempts
+ * go first, the rest with the cleanup. */
 static void rules_sending(struct mob_update *u, unsigned site, const struct mob_planner *pl,
                           mob_emit_fn *emit, void *arg)
 {
-    struct of_flow_mod fm;
-    if (u->to_home && pl->cookie_filters) {
-        mob_flows_delete(&fm, mob_cookie(MOB_ROLE_SENDING, u->b->id, 0),
-                         MOB_COOKIE_MASK_ROLE_BINDING);
-        emit(arg, &fm);
-        return;
-    }
     if (u->to_home) {
         struct mob_placement old[1 + MOB_MAX_STALE];
         struct mob_removal r = {old, old_placements(u, true, old), MOB_PART_SENDING, NULL, 0};
-        mob_flows_remove_strict(pl, &u->app->topo, site, &r, emit, arg);
+        mob_flows_remove(pl, &u->app->topo, site, &r, emit, arg);
         return;
     }
     struct mob_placement p;
@@ -222,34 +276,20 @@ static void rules_sending(struct mob_update *u, unsigned site, const struct mob_
     pl->sending(&u->app->topo, site, &p, emit, arg);
 }
 
-/* Removes what older epochs of this binding left: everything but the new
- * epoch (all of it when the node is home again). */
+/* Removes what older epochs of this binding left: the committed
+ * placement's rules (at home, the return rules of an earlier return) and
+ * every superseded attempt's, but nothing of the new epoch (everything
+ * when the node is home again: the sending rules went in its sending
+ * phase already). */
 static void rules_cleanup(struct mob_update *u, unsigned site, const struct mob_planner *pl,
                           mob_emit_fn *emit, void *arg)
 {
-    struct of_flow_mod fm;
-    if (!pl->cookie_filters) {
-        struct mob_placement old[1 + MOB_MAX_STALE], keep;
-        placement_of(u, &keep);
-        struct mob_removal r = {old, old_placements(u, true, old),
-                                MOB_PART_RECEIVING | MOB_PART_SENDING | MOB_PART_RETURN,
-                                &keep, u->to_home ? 0 : 1};
-        mob_flows_remove_strict(pl, &u->app->topo, site, &r, emit, arg);
-        return;
-    }
-    if (u->to_home) {
-        mob_flows_delete(&fm, mob_cookie(0, u->b->id, 0), 0xffff0ffffff00000ull);
-        emit(arg, &fm);
-        return;
-    }
-    uint32_t from = u->epoch > 16 ? u->epoch - 16 : 0;
-    if (u->old_epoch > from && u->old_epoch < u->epoch) {
-        from = u->old_epoch; /* epochs between were superseded attempts */
-    }
-    for (uint32_t e = from; e < u->epoch; e++) {
-        mob_flows_delete(&fm, mob_cookie(0, u->b->id, e), MOB_COOKIE_MASK_BINDING_EPOCH);
-        emit(arg, &fm);
-    }
+    struct mob_placement old[1 + MOB_MAX_STALE], keep;
+    placement_of(u, &keep);
+    unsigned parts = MOB_PART_RECEIVING | MOB_PART_RETURN | (u->to_home ? 0 : MOB_PART_SENDING);
+    struct mob_removal r = {old, old_placements(u, true, old), parts, &keep,
+                            u->to_home ? 0 : 1};
+    mob_flows_remove(pl, &u->app->topo, site, &r, emit, arg);
 }
 
 /* Rolls back a failed update: the rules of its epoch and of any attempt it
@@ -263,27 +303,16 @@ static void rules_rollback(struct mob_update *u, unsigned site, const struct mob
     struct mob_binding *b = u->b;
     struct mob_placement committed;
     mob_binding_placement(b, &committed);
-    if (pl->cookie_filters) {
-        struct of_flow_mod fm;
-        uint32_t from = u->old_epoch + 1;
-        if (u->epoch >= 16 && from < u->epoch - 15) {
-            from = u->epoch - 15;
-        }
-        for (uint32_t e = from; e <= u->epoch; e++) {
-            mob_flows_delete(&fm, mob_cookie(0, b->id, e), MOB_COOKIE_MASK_BINDING_EPOCH);
-            emit(arg, &fm);
-        }
-    } else {
-        /* The attempt's own rules and its predecessors', but not those the
-         * committed placement shares with them: they are rewritten below. */
-        struct mob_placement old[1 + MOB_MAX_STALE];
-        unsigned n = old_placements(u, false, old + 1);
-        placement_of(u, &old[0]);
-        struct mob_removal r = {u->to_home ? old + 1 : old, u->to_home ? n : n + 1,
-                                MOB_PART_RECEIVING | MOB_PART_SENDING, &committed,
-                                b->away ? 1 : 0};
-        mob_flows_remove_strict(pl, &u->app->topo, site, &r, emit, arg);
-    }
+    /* The attempt's own rules (a return home has none) and its
+     * predecessors', but not what the committed placement needs: with
+     * DELETE_STRICT, rules it shares with them; those are rewritten below
+     * anyway. */
+    struct mob_placement old[1 + MOB_MAX_STALE];
+    unsigned n = old_placements(u, false, old + 1);
+    placement_of(u, &old[0]);
+    struct mob_removal r = {u->to_home ? old + 1 : old, u->to_home ? n : n + 1,
+                            MOB_PART_RECEIVING | MOB_PART_SENDING, &committed, b->away ? 1 : 0};
+    mob_flows_remove(pl, &u->app->topo, site, &r, emit, arg);
     if (b->away) {
         pl->receiving(&u->app->topo, site, &committed, emit, arg);
         pl->sending(&u->app->topo, site, &committed, emit, arg);
@@ -325,6 +354,7 @@ static void fail_update(struct mob_update *u, const char *why)
     if (u->probe_timer) {
         event_del(u->probe_timer);
     }
+    stop_awaiting(u); /* still live: not freed here */
     if (!u->to_home && !(b->away && b->site == u->site && b->moa == u->moa)) {
         mob_pool_release(m, u->site, u->moa);
     }
@@ -336,19 +366,26 @@ static void fail_update(struct mob_update *u, const char *why)
 
 static void start_sending(struct mob_update *u)
 {
+    if (!u->probe_answered && !u->probe_unanswered) {
+        start_awaiting(u); /* a vouched arrival: the probe is still out */
+    }
     mob_update_event(u, MOB_STEP_SENDING_OUT, 0);
     if (send_phase(u, PH_SENDING, rules_sending) == 0) {
         fail_update(u, "no switch connected");
     }
 }
 
-/* Senders switch only when the node answered and every receiver is ready. */
+/* Senders switch only when every receiver is ready and the node answered
+ * the probe, or arrived where the operator announced it. */
 static void maybe_start_sending(struct mob_update *u)
 {
-    if (u->phase == PH_PROBING && u->probe_answered && (u->receiving_done || u->to_home)) {
+    if (u->phase == PH_PROBING && (u->probe_answered || vouched(u)) &&
+        (u->receiving_done || u->to_home)) {
         start_sending(u);
     }
 }
+
+#define UNCONFIRMED_WHY "arrival not confirmed: no answer to the ARP probe"
 
 static void complete(struct mob_update *u)
 {
@@ -360,10 +397,14 @@ static void complete(struct mob_update *u)
     b->moa = u->to_home ? b->hoa : u->moa;
     b->epoch = u->epoch;
     b->since = time_wall();
-    /* A switch refused some rules: traffic may not follow everywhere. */
-    b->state = u->switch_errors ? MOB_DEGRADED : b->away ? MOB_AWAY : MOB_HOME;
+    /* A switch refused some rules: traffic may not follow everywhere. An
+     * announced arrival the probe never confirmed: traffic follows, but
+     * nobody has seen the node answer at its new port. */
+    bool degraded = u->switch_errors || u->probe_unanswered;
+    b->state = degraded ? MOB_DEGRADED : b->away ? MOB_AWAY : MOB_HOME;
     if (u->switch_errors) {
-        snprintf(u->why, sizeof u->why, "%u rule(s) refused by switches", u->switch_errors);
+        snprintf(u->why, sizeof u->why, "%s%u rule(s) refused by switches",
+                 u->probe_unanswered ? UNCONFIRMED_WHY "; " : "", u->switch_errors);
     }
     if (!mob_binding_persist(m, b)) {
         b->state = MOB_DEGRADED; /* the switches have it; the disk does not */
@@ -447,6 +488,32 @@ static void phase_complete(struct mob_update *u, int phase)
     }
 }
 
+/* Every probe of a vouched arrival went unanswered. Its sending side is
+ * out (or goes out once the receiving side is in), so traffic already
+ * follows the node: it is kept, and the binding is marked degraded with
+ * the reason, now if the update completed, else when it does. Rolling
+ * back would cut a node that most likely is there (a guest that ignores
+ * address probes) on the strength of a missing answer alone. */
+static void arrival_unconfirmed(struct mob_update *u)
+{
+    struct mob_app *m = u->app;
+    struct mob_binding *b = u->b;
+    u->probe_unanswered = true;
+    mob_count(m, MOB_C_ARRIVAL_UNCONFIRMED);
+    mob_update_event(u, MOB_STEP_PROBE_UNANSWERED, m->cfg->sites[u->site].dpid);
+    snprintf(u->why, sizeof u->why, "%s", UNCONFIRMED_WHY);
+    /* Only the placement this update committed: a newer move owns the
+     * binding's state. */
+    if (u->complete && !b->upd && b->epoch == u->epoch) {
+        b->state = MOB_DEGRADED;
+    }
+    LOG_WRN(MOD, "update %u: %u.%u.%u.%u announced at %s did not answer %u ARP probes on "
+            "port %u; its traffic stays switched there (binding degraded)", u->id,
+            b->hoa >> 24, (b->hoa >> 16) & 0xff, (b->hoa >> 8) & 0xff, b->hoa & 0xff,
+            m->cfg->sites[u->site].name, u->probe_tries, u->port);
+    stop_awaiting(u); /* last: may move u to the history */
+}
+
 static void on_probe_timer(evutil_socket_t fd, short what, void *arg)
 {
     struct mob_update *u = arg;
@@ -460,6 +527,10 @@ static void on_probe_timer(evutil_socket_t fd, short what, void *arg)
     }
     if (u->probe_tries >= PROBE_TRIES) {
         mob_count(m, MOB_C_PROBE_TIMEOUT);
+        if (vouched(u)) {
+            arrival_unconfirmed(u);
+            return;
+        }
         fail_update(u, "the node did not answer the ARP probe");
         return;
     }
@@ -490,22 +561,23 @@ static void hold_moa(struct mob_app *m, struct mob_update *u, unsigned site, uin
 
 /* Remembers where a superseded attempt placed the node, for switches that
  * can remove its rules only by generating them again. */
-static void add_stale(struct mob_update *u, unsigned site, uint32_t moa)
+static void add_stale(struct mob_update *u, unsigned site, uint32_t moa, uint32_t epoch)
 {
     for (unsigned i = 0; i < u->n_stale; i++) {
-        if (u->stale[i].site == site && u->stale[i].moa == moa) {
+        if (u->stale[i].site == site && u->stale[i].moa == moa && u->stale[i].epoch == epoch) {
             return;
         }
     }
     if (u->n_stale < MOB_MAX_STALE) {
         u->stale[u->n_stale].site = site;
         u->stale[u->n_stale].moa = moa;
+        u->stale[u->n_stale].epoch = epoch;
         u->n_stale++;
         return;
     }
     if (!u->stale_overflow) {
-        LOG_WRN(MOD, "update %u: more than %u superseded attempts: OpenFlow 1.0 switches "
-                "will be reconciled after the cleanup", u->id, MOB_MAX_STALE);
+        LOG_WRN(MOD, "update %u: more than %u superseded attempts: its switches will be "
+                "reconciled after the cleanup", u->id, MOB_MAX_STALE);
     }
     u->stale_overflow = true;
 }
@@ -513,6 +585,7 @@ static void add_stale(struct mob_update *u, unsigned site, uint32_t moa)
 static void supersede(struct mob_app *m, struct mob_update *old, struct mob_update *newer)
 {
     old->aborted = true;
+    stop_awaiting(old); /* still live: not freed here */
     mob_count(m, MOB_C_UPDATES_SUPERSEDED);
     snprintf(old->why, sizeof old->why, "superseded by a newer move");
     if (old->probe_timer) {
@@ -528,10 +601,10 @@ static void supersede(struct mob_app *m, struct mob_update *old, struct mob_upda
     }
     old->n_held = 0;
     if (!old->to_home) {
-        add_stale(newer, old->site, old->moa);
+        add_stale(newer, old->site, old->moa, old->epoch);
     }
     for (unsigned i = 0; i < old->n_stale; i++) {
-        add_stale(newer, old->stale[i].site, old->stale[i].moa);
+        add_stale(newer, old->stale[i].site, old->stale[i].moa, old->stale[i].epoch);
     }
     newer->stale_overflow |= old->stale_overflow;
     finish_update(old);
@@ -600,6 +673,12 @@ static struct mob_update *begin(struct mob_app *m, struct mob_binding *b, unsign
         free(u);
         return NULL;
     }
+    struct mob_update *moot = awaiting_for(m, b);
+    if (moot && moot != prev) {
+        /* A completed announced arrival still waiting for its probe's
+         * answer: the node moves on, so the answer means nothing now. */
+        stop_awaiting(moot);
+    }
     if (prev) {
         /* Inherit what the switches may hold from the superseded attempt. */
         supersede(m, prev, u);
@@ -638,11 +717,14 @@ void mob_update_start(struct mob_app *m, struct mob_binding *b, unsigned site, u
     struct mob_update *cur = b->upd;
     if (cur && cur->site == site && !cur->failed) {
         if (cur->announced && cur->port == 0) {
-            /* The pre-announced node arrived: prove it is there. */
+            /* The pre-announced node arrived where the operator said: the
+             * probe goes out, and with it the sending side (once every
+             * receiving barrier is in), without waiting for the answer. */
             cur->port = port;
             mob_update_event(cur, MOB_STEP_TRIGGER, m->cfg->sites[site].dpid);
             cur->phase = cur->receiving_done ? PH_PROBING : cur->phase;
             send_probe(m, cur);
+            maybe_start_sending(cur);
             return;
         }
         mob_count(m, MOB_C_DUPLICATE_ANNOUNCEMENT); /* QEMU sends 5 RARPs */
@@ -670,6 +752,9 @@ void mob_update_probe_reply(struct mob_app *m, struct mob_binding *b, unsigned s
                             uint32_t port)
 {
     struct mob_update *u = b->upd;
+    if (!u || u->probe_answered) {
+        u = awaiting_for(m, b); /* an announced arrival, complete already? */
+    }
     /* Only the port the node announced itself on proves it is there. */
     if (!u || u->site != site || u->probe_answered || u->port == 0 || port != u->port) {
         mob_count(m, MOB_C_REJECT_STALE_REPLY);
@@ -678,6 +763,10 @@ void mob_update_probe_reply(struct mob_app *m, struct mob_binding *b, unsigned s
     u->probe_answered = true;
     event_del(u->probe_timer);
     mob_update_event(u, MOB_STEP_PROBE_REPLY, m->cfg->sites[site].dpid);
+    if (u->awaiting_probe) {
+        stop_awaiting(u); /* its sending side is out already; may free u */
+        return;
+    }
     maybe_start_sending(u);
 }
 
@@ -732,6 +821,9 @@ void mob_updates_free(struct mob_app *m)
     struct mob_binding *b, *tmp;
     HASH_ITER(hh_hoa, m->by_hoa, b, tmp) {
         b->upd = NULL; /* pending updates die with their batches at shutdown */
+    }
+    while (m->awaiting) {
+        stop_awaiting(m->awaiting); /* a finished one goes to the history */
     }
     for (unsigned i = 0; i < MOB_HISTORY; i++) {
         if (m->history[i]) {

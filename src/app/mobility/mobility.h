@@ -35,6 +35,7 @@ struct mob_store;
     X(REJECT_GATEWAY_UNKNOWN, "reject_gateway_unknown")  \
     X(DUPLICATE_ANNOUNCEMENT, "duplicate_announcement")  \
     X(PROBE_TIMEOUT, "probe_timeout")                    \
+    X(ARRIVAL_UNCONFIRMED, "arrival_unconfirmed")        \
     X(SWITCH_ERRORS, "switch_errors")                    \
     X(FLOWS_ADDED_ON_RECONCILE, "flows_added_on_reconcile") \
     X(FLOWS_REMOVED_ON_RECONCILE, "flows_removed_on_reconcile") \

@@ -1,0 +1,784 @@
+/* test_mob_update.c - the binding update engine (src/app/mobility/
+ * mob_update.c) driven end to end: the real core and mobility application,
+ * three scripted OpenFlow 1.3 switches on socketpairs (the handshake and
+ * reconciliation answered, barriers answered at once or held back), the
+ * node played by Packet-Ins (its RARP, its answer to the ARP probe).
+ *
+ * What is checked is what the switches receive and when:
+ *  - the order guarantees (every receiving barrier before any sending
+ *    flow-mod; every sending barrier before "complete"), with and without
+ *    a `migrate` pre-announcement;
+ *  - an announced arrival sends the sending side with the probe, and an
+ *    unanswered probe then degrades the binding instead of rolling back;
+ *  - every delete the engine sends (cleanup, superseded attempts, rollback,
+ *    return home) names one exact cookie (cookie_mask all ones), and only
+ *    the cookies of the epochs it replaces. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <event2/event.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "app/mobility/mob_internal.h"
+#include "core/core_internal.h"
+#include "ofp/ofp_codec.h"
+#include "pkt/pkt.h"
+#include "util/log.h"
+#include "util/obuf.h"
+
+#define IP(a, b, c, d) ((uint32_t)(a) << 24 | (uint32_t)(b) << 16 | (uint32_t)(c) << 8 | (d))
+#define N_SW 3
+#define HOA IP(10, 1, 0, 10)
+#define NODE_PORT 10
+
+static const struct eth_addr mac_a = {{0x52, 0x54, 0x00, 0x12, 0x34, 0x56}};
+
+/* What a switch received, in order (the fields the checks need). */
+struct rec {
+    enum of_msg_kind kind;
+    uint32_t xid;
+    uint8_t command, table_id;
+    uint64_t cookie, cookie_mask;
+    uint32_t match_present;
+    bool probe; /* a Packet-Out carrying the ARP probe for HoA */
+};
+
+#define MAX_REC 4096
+struct fsw {
+    int fd;
+    uint64_t dpid;
+    uint8_t in[1 << 18];
+    size_t in_len;
+    struct rec rec[MAX_REC];
+    unsigned n_rec;
+    bool hold;           /* keep barrier requests unanswered */
+    uint32_t held[256];  /* their xids */
+    unsigned n_held;
+};
+
+static struct {
+    struct event_base *base;
+    struct mf_core *core;
+    struct mob_app *m;
+    struct mob_config cfg;
+    struct fsw sw[N_SW];
+} fx;
+
+/* ---- The scripted switches -------------------------------------------- */
+
+static void send_to_core(struct fsw *s, struct of_msg *msg)
+{
+    struct obuf b = OBUF_INITIALIZER;
+    assert_int_equal(of_encode(OF_VERSION_1_3, msg, &b), 0);
+    assert_int_equal(write(s->fd, b.data, b.len), (ssize_t)b.len);
+    obuf_free(&b);
+}
+
+static void reply_barrier(struct fsw *s, uint32_t xid)
+{
+    struct of_msg r = {.kind = OF_BARRIER_REPLY, .xid = xid};
+    send_to_core(s, &r);
+}
+
+static void release_barriers(struct fsw *s)
+{
+    for (unsigned i = 0; i < s->n_held; i++) {
+        reply_barrier(s, s->held[i]);
+    }
+    s->n_held = 0;
+    s->hold = false;
+}
+
+static bool is_probe(const struct of_packet_out *po)
+{
+    struct pkt_info pi;
+    return pkt_parse(po->data, po->data_len, &pi) == PKT_OK && pi.kind == PKT_KIND_ARP &&
+           pi.arp.op == PKT_ARP_OP_REQUEST && pi.arp.tpa == HOA &&
+           eth_addr_equal(pi.arp.sha, mob_controller_mac);
+}
+
+static void answer_multipart(struct fsw *s, const struct of_msg *req)
+{
+    static struct of_msg r;
+    static const struct of_port ports[] = {
+        {.port_no = 1, .name = "up"}, {.port_no = 10, .name = "h10"},
+        {.port_no = 11, .name = "h11"}, {.port_no = 12, .name = "h12"}};
+    memset(&r, 0, sizeof r);
+    r.kind = OF_MULTIPART_REPLY;
+    r.xid = req->xid;
+    r.u.mp_reply.mp_type = req->u.mp_request.mp_type;
+    if (r.u.mp_reply.mp_type == OFMP_PORT_DESC) {
+        r.u.mp_reply.ports = ports;
+        r.u.mp_reply.n_ports = 4;
+    } else if (r.u.mp_reply.mp_type == OFMP_DESC) {
+        strcpy(r.u.mp_reply.desc.mfr_desc, "scripted");
+    }
+    /* OFMP_FLOW: no flows (a switch that starts empty). */
+    send_to_core(s, &r);
+}
+
+static void handle(struct fsw *s, const uint8_t *raw, size_t len)
+{
+    static struct of_msg msg;
+    assert_int_equal(of_decode(raw, len, &msg), 0);
+    assert_true(s->n_rec < MAX_REC);
+    struct rec *r = &s->rec[s->n_rec++];
+    memset(r, 0, sizeof *r);
+    r->kind = msg.kind;
+    r->xid = msg.xid;
+    switch (msg.kind) {
+    case OF_HELLO: {
+        struct of_msg h = {.kind = OF_HELLO, .xid = 1};
+        send_to_core(s, &h);
+        break;
+    }
+    case OF_FEATURES_REQUEST: {
+        struct of_msg f = {.kind = OF_FEATURES_REPLY, .xid = msg.xid};
+        f.u.features.datapath_id = s->dpid;
+        f.u.features.n_tables = 254;
+        send_to_core(s, &f);
+        break;
+    }
+    case OF_MULTIPART_REQUEST:
+        answer_multipart(s, &msg);
+        break;
+    case OF_ECHO_REQUEST: {
+        struct of_msg e = {.kind = OF_ECHO_REPLY, .xid = msg.xid};
+        send_to_core(s, &e);
+        break;
+    }
+    case OF_BARRIER_REQUEST:
+        if (s->hold) {
+            assert_true(s->n_held < 256);
+            s->held[s->n_held++] = msg.xid;
+        } else {
+            reply_barrier(s, msg.xid);
+        }
+        break;
+    case OF_FLOW_MOD:
+        r->command = msg.u.flow_mod.command;
+        r->table_id = msg.u.flow_mod.table_id;
+        r->cookie = msg.u.flow_mod.cookie;
+        r->cookie_mask = msg.u.flow_mod.cookie_mask;
+        r->match_present = msg.u.flow_mod.match.present;
+        break;
+    case OF_PACKET_OUT:
+        r->probe = is_probe(&msg.u.packet_out);
+        break;
+    default:
+        break;
+    }
+}
+
+static void service(struct fsw *s)
+{
+    for (;;) {
+        struct pollfd p = {s->fd, POLLIN, 0};
+        if (poll(&p, 1, 0) != 1 || s->in_len == sizeof s->in) {
+            break;
+        }
+        ssize_t r = read(s->fd, s->in + s->in_len, sizeof s->in - s->in_len);
+        if (r <= 0) {
+            break;
+        }
+        s->in_len += (size_t)r;
+    }
+    size_t len;
+    while (of_frame(s->in, s->in_len, &len) == OF_FRAME_OK) {
+        handle(s, s->in, len);
+        memmove(s->in, s->in + len, s->in_len - len);
+        s->in_len -= len;
+    }
+}
+
+/* Runs the controller and the switches for `ms`, or until cond() holds. */
+static bool pump_until(bool (*cond)(void), int ms)
+{
+    uint64_t end = time_msec() + (uint64_t)ms;
+    for (;;) {
+        event_base_loop(fx.base, EVLOOP_NONBLOCK);
+        for (unsigned i = 0; i < N_SW; i++) {
+            service(&fx.sw[i]);
+        }
+        event_base_loop(fx.base, EVLOOP_NONBLOCK);
+        if (cond && cond()) {
+            return true;
+        }
+        if (time_msec() >= end) {
+            return false;
+        }
+        usleep(300);
+    }
+}
+
+static void pump(int ms)
+{
+    pump_until(NULL, ms);
+}
+
+static void clear_logs(void)
+{
+    for (unsigned i = 0; i < N_SW; i++) {
+        fx.sw[i].n_rec = 0;
+    }
+}
+
+/* ---- The node, as Packet-Ins ------------------------------------------ */
+
+static void packet_in(unsigned sw, uint32_t port, const uint8_t *frame, size_t len)
+{
+    static struct of_msg m;
+    memset(&m, 0, sizeof m);
+    m.kind = OF_PACKET_IN;
+    m.u.packet_in.buffer_id = OFP_NO_BUFFER;
+    m.u.packet_in.total_len = (uint16_t)len;
+    m.u.packet_in.reason = 1; /* OFPR_ACTION: a rule sent it */
+    m.u.packet_in.cookie = mob_cookie(MOB_ROLE_BASE, 0, 0);
+    of_match_init(&m.u.packet_in.match);
+    of_match_set_in_port(&m.u.packet_in.match, port);
+    m.u.packet_in.data = frame;
+    m.u.packet_in.data_len = len;
+    send_to_core(&fx.sw[sw], &m);
+}
+
+/* QEMU's announcement of the node at switch `sw`. */
+static void node_rarp(unsigned sw)
+{
+    uint8_t f[64];
+    size_t n = pkt_build_rarp(f, sizeof f, mac_a);
+    assert_true(n > 0);
+    packet_in(sw, NODE_PORT, f, n);
+}
+
+/* The node answers the probe ("HoA is at mac_a", to the prober). */
+static void node_answers(unsigned sw)
+{
+    uint8_t f[64];
+    size_t n = pkt_build_arp(f, sizeof f, mob_controller_mac, mac_a, 2, mac_a, HOA,
+                             mob_controller_mac, 0);
+    assert_true(n > 0);
+    packet_in(sw, NODE_PORT, f, n);
+}
+
+/* ---- Fixture ----------------------------------------------------------- */
+
+static void build_config(void)
+{
+    memset(&fx.cfg, 0, sizeof fx.cfg);
+    fx.cfg.n_sites = N_SW;
+    for (unsigned i = 0; i < N_SW; i++) {
+        struct mob_site *s = &fx.cfg.sites[i];
+        snprintf(s->name, sizeof s->name, "site%u", i + 1);
+        s->dpid = i + 1;
+        s->prefix = IP(10, i + 1, 0, 0);
+        s->prefix_len = 24;
+        s->gateway = IP(10, i + 1, 0, 1);
+        s->has_gateway_mac = true;
+        s->gateway_mac = (struct eth_addr){{0x02, 0, 0, 0, (uint8_t)(i + 1), 1}};
+        s->uplinks[0] = 1;
+        s->n_uplinks = 1;
+        s->hypervisor_ports[0] = 10;
+        s->hypervisor_ports[1] = 11;
+        s->hypervisor_ports[2] = 12;
+        s->n_hypervisor_ports = 3;
+        s->pool_first = IP(10, i + 1, 0, 200);
+        s->pool_last = IP(10, i + 1, 0, 249);
+    }
+    fx.cfg.nodes[0] = (struct mob_static_node){mac_a, HOA, 1};
+    fx.cfg.n_nodes = 1;
+}
+
+static bool all_ready(void)
+{
+    for (unsigned i = 0; i < N_SW; i++) {
+        struct mf_switch *sw = core_find_switch(fx.core, fx.sw[i].dpid);
+        if (!sw || sw_get_info(sw)->state != SW_READY) {
+            return false;
+        }
+        /* The reconciliation's batch (the base rules) came in. */
+        unsigned adds = 0;
+        for (unsigned k = 0; k < fx.sw[i].n_rec; k++) {
+            adds += fx.sw[i].rec[k].kind == OF_BARRIER_REQUEST;
+        }
+        if (adds == 0) {
+            return false;
+        }
+    }
+    return true;
+}
+
+static int setup(void **state)
+{
+    log_set_level(LOG_ERROR);
+    memset(&fx, 0, sizeof fx);
+    build_config();
+    assert_int_equal(mob_config_validate(&fx.cfg, "test"), 0);
+    fx.base = event_base_new();
+    struct core_options o;
+    core_options_default(&o);
+    fx.core = core_create(fx.base, &o);
+    fx.m = mobility_create(fx.core, fx.base, &fx.cfg, NULL);
+    assert_non_null(fx.m);
+    core_add_app(fx.core, mobility_as_app(fx.m));
+    for (unsigned i = 0; i < N_SW; i++) {
+        int sv[2];
+        assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+        evutil_make_socket_nonblocking(sv[0]);
+        fx.sw[i].fd = sv[1];
+        fx.sw[i].dpid = i + 1;
+        channel_accept(fx.core, sv[0], "test");
+    }
+    assert_true(pump_until(all_ready, 3000));
+    pump(20);
+    clear_logs();
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    core_destroy(fx.core);
+    mobility_destroy(fx.m);
+    for (unsigned i = 0; i < N_SW; i++) {
+        close(fx.sw[i].fd);
+    }
+    event_base_free(fx.base);
+    return 0;
+}
+
+/* ---- Reading the results ----------------------------------------------- */
+
+static struct mob_binding *node(void)
+{
+    struct mob_binding *b = mob_binding_by_hoa(fx.m, HOA);
+    assert_non_null(b);
+    return b;
+}
+
+/* Flow-mods of `role` and `epoch` with `command` at switch i. */
+static unsigned count_mods(unsigned i, uint8_t command, enum mob_role role, uint32_t epoch)
+{
+    unsigned n = 0;
+    for (unsigned k = 0; k < fx.sw[i].n_rec; k++) {
+        const struct rec *r = &fx.sw[i].rec[k];
+        n += r->kind == OF_FLOW_MOD && r->command == command && mob_cookie_is_ours(r->cookie) &&
+             mob_cookie_role(r->cookie) == role && mob_cookie_epoch(r->cookie) == epoch;
+    }
+    return n;
+}
+
+static unsigned count_probes(unsigned i)
+{
+    unsigned n = 0;
+    for (unsigned k = 0; k < fx.sw[i].n_rec; k++) {
+        n += fx.sw[i].rec[k].probe;
+    }
+    return n;
+}
+
+static unsigned sending_everywhere(uint32_t epoch)
+{
+    unsigned n = 0;
+    for (unsigned i = 0; i < N_SW; i++) {
+        n += count_mods(i, OFPFC_ADD, MOB_ROLE_SENDING, epoch) > 0;
+    }
+    return n;
+}
+
+/* Every delete any switch received names one exact cookie of ours. */
+static void assert_deletes_exact(void)
+{
+    for (unsigned i = 0; i < N_SW; i++) {
+        for (unsigned k = 0; k < fx.sw[i].n_rec; k++) {
+            const struct rec *r = &fx.sw[i].rec[k];
+            if (r->kind != OF_FLOW_MOD || r->command == OFPFC_ADD) {
+                continue;
+            }
+            assert_int_equal(r->command, OFPFC_DELETE);
+            assert_true(r->cookie_mask == UINT64_MAX);
+            assert_int_equal(r->table_id, OFPTT_ALL);
+            assert_int_equal(r->match_present, 0);
+            assert_true(mob_cookie_is_ours(r->cookie));
+            assert_int_equal(mob_cookie_id(r->cookie), node()->id);
+        }
+    }
+}
+
+/* The cookies of the deletes switch i received, in order. */
+static unsigned deletes_at(unsigned i, uint64_t *out, unsigned cap)
+{
+    unsigned n = 0;
+    for (unsigned k = 0; k < fx.sw[i].n_rec; k++) {
+        const struct rec *r = &fx.sw[i].rec[k];
+        if (r->kind == OF_FLOW_MOD && r->command != OFPFC_ADD) {
+            assert_true(n < cap);
+            out[n++] = r->cookie;
+        }
+    }
+    return n;
+}
+
+/* The newest update's JSON view, as `matflowctl events` shows it. */
+static json_t *last_update(void)
+{
+    json_t *all = mobility_json_events(fx.m);
+    json_t *list = json_object_get(all, "updates"), *best = NULL;
+    size_t i;
+    json_t *u;
+    json_array_foreach(list, i, u) {
+        if (!best || json_integer_value(json_object_get(u, "id")) >
+                         json_integer_value(json_object_get(best, "id"))) {
+            best = u;
+        }
+    }
+    assert_non_null(best);
+    json_incref(best);
+    json_decref(all);
+    return best;
+}
+
+/* Index of the first (or last) event named `step`, -1 if none. */
+static int step_at(json_t *u, const char *step, bool last)
+{
+    json_t *ev = json_object_get(u, "events"), *e;
+    size_t i;
+    int found = -1;
+    json_array_foreach(ev, i, e) {
+        if (strcmp(json_string_value(json_object_get(e, "step")), step) == 0) {
+            found = (int)i;
+            if (!last) {
+                break;
+            }
+        }
+    }
+    return found;
+}
+
+static unsigned step_count(json_t *u, const char *step)
+{
+    json_t *ev = json_object_get(u, "events"), *e;
+    size_t i;
+    unsigned n = 0;
+    json_array_foreach(ev, i, e) {
+        n += strcmp(json_string_value(json_object_get(e, "step")), step) == 0;
+    }
+    return n;
+}
+
+/* DESIGN.md's order in a timeline: every receiving barrier before the
+ * sending side, every sending barrier before "complete". */
+static void assert_order(json_t *u, unsigned receiving_barriers)
+{
+    assert_int_equal(step_count(u, "receiving_barrier"), receiving_barriers);
+    assert_int_equal(step_count(u, "sending_barrier"), N_SW);
+    if (receiving_barriers) {
+        assert_true(step_at(u, "receiving_barrier", true) < step_at(u, "sending_out", false));
+    }
+    assert_true(step_at(u, "sending_barrier", true) < step_at(u, "complete", false));
+}
+
+/* No update in flight or waiting for its probe, and the newest one
+ * finished (its cleanup confirmed): it is in the history. */
+static bool node_settled(void)
+{
+    if (node()->upd || fx.m->awaiting) {
+        return false;
+    }
+    for (unsigned i = 0; i < MOB_HISTORY; i++) {
+        const struct mob_update *u = fx.m->history[i];
+        if (u && u->id == fx.m->next_update_id) {
+            return true;
+        }
+    }
+    return false;
+}
+
+static json_t *migrate_to(const char *site)
+{
+    json_t *r = mobility_migrate(fx.m, "10.1.0.10", site);
+    assert_null(json_object_get(r, "error"));
+    return r;
+}
+
+/* ---- Tests ------------------------------------------------------------- */
+
+/* Without an announcement the sending side waits for the probe's answer,
+ * even with every receiving barrier in. */
+static void test_plain_move_waits_for_probe(void **state)
+{
+    node_rarp(1);
+    pump(150);
+    assert_int_equal(count_probes(1), 1);
+    for (unsigned i = 0; i < N_SW; i++) {
+        assert_true(count_mods(i, OFPFC_ADD, MOB_ROLE_RECEIVING, 1) > 0);
+    }
+    assert_int_equal(sending_everywhere(1), 0);
+    node_answers(1);
+    assert_true(pump_until(node_settled, 2000));
+    assert_int_equal(sending_everywhere(1), N_SW);
+    assert_int_equal(node()->state, MOB_AWAY);
+    assert_int_equal(node()->site, 1);
+    json_t *u = last_update();
+    assert_order(u, N_SW);
+    assert_true(step_at(u, "probe_reply", false) < step_at(u, "sending_out", false));
+    json_decref(u);
+    assert_deletes_exact();
+}
+
+/* After `migrate`, the arrival sends the probe and the sending side
+ * together: the sending flow-mods reach every switch before the node
+ * answered; the answer is recorded afterwards, and the binding is away. */
+static void test_announced_sends_with_probe(void **state)
+{
+    json_decref(migrate_to("site2"));
+    pump(100); /* the receiving side and its barriers */
+    for (unsigned i = 0; i < N_SW; i++) {
+        assert_true(count_mods(i, OFPFC_ADD, MOB_ROLE_RECEIVING, 1) > 0);
+    }
+    assert_int_equal(sending_everywhere(1), 0);
+    node_rarp(1);
+    pump(100);
+    assert_int_equal(count_probes(1), 1);
+    assert_int_equal(sending_everywhere(1), N_SW);
+    assert_true(node()->upd == NULL); /* complete without the answer */
+    assert_int_equal(node()->state, MOB_AWAY);
+    assert_non_null(fx.m->awaiting);  /* the probe is still out */
+    node_answers(1);
+    assert_true(pump_until(node_settled, 2000));
+    assert_int_equal(node()->state, MOB_AWAY);
+    assert_int_equal(fx.m->counters[MOB_C_REJECT_STALE_REPLY], 0);
+    assert_int_equal(fx.m->counters[MOB_C_UPDATES_COMPLETE], 1);
+    json_t *u = last_update();
+    assert_string_equal(json_string_value(json_object_get(u, "trigger")), "migrate");
+    assert_order(u, N_SW);
+    assert_true(step_at(u, "probe_out", false) < step_at(u, "sending_out", false));
+    assert_true(step_at(u, "sending_out", false) < step_at(u, "probe_reply", false));
+    assert_int_equal(step_count(u, "probe_unanswered"), 0);
+    assert_string_equal(json_string_value(json_object_get(u, "why")), "");
+    json_decref(u);
+    pump(400); /* no probe is sent again once answered */
+    assert_int_equal(count_probes(1), 1);
+}
+
+/* An announced node that arrives before every receiving barrier is in:
+ * the sending side still waits for them (the order guarantee holds). */
+static void test_announced_waits_for_receiving(void **state)
+{
+    fx.sw[2].hold = true;
+    json_decref(migrate_to("site2"));
+    pump(50);
+    node_rarp(1);
+    pump(150);
+    assert_int_equal(count_probes(1), 1);
+    assert_int_equal(sending_everywhere(1), 0);
+    node_answers(1); /* not even the answer releases it */
+    pump(50);
+    assert_int_equal(sending_everywhere(1), 0);
+    release_barriers(&fx.sw[2]);
+    assert_true(pump_until(node_settled, 2000));
+    assert_int_equal(sending_everywhere(1), N_SW);
+    json_t *u = last_update();
+    assert_order(u, N_SW);
+    json_decref(u);
+}
+
+/* An announced arrival whose probe nobody answers: the traffic stays
+ * switched (no rollback, the binding at the new site), the binding is
+ * degraded, and the reason is in the timeline and the counters. */
+static void test_announced_probe_unanswered(void **state)
+{
+    json_decref(migrate_to("site2"));
+    pump(50);
+    node_rarp(1);
+    pump(100);
+    assert_int_equal(sending_everywhere(1), N_SW);
+    assert_int_equal(node()->state, MOB_AWAY);
+    clear_logs();
+    assert_true(pump_until(node_settled, 3000));
+    assert_int_equal(count_probes(1), 3); /* tries 2 to 4 */
+    assert_int_equal(node()->state, MOB_DEGRADED);
+    assert_int_equal(node()->site, 1);
+    assert_true(node()->away);
+    assert_int_equal(fx.m->counters[MOB_C_ARRIVAL_UNCONFIRMED], 1);
+    assert_int_equal(fx.m->counters[MOB_C_PROBE_TIMEOUT], 1);
+    assert_int_equal(fx.m->counters[MOB_C_UPDATES_FAILED], 0);
+    for (unsigned i = 0; i < N_SW; i++) {
+        uint64_t del[8];
+        assert_int_equal(deletes_at(i, del, 8), 0); /* nothing rolled back */
+    }
+    json_t *u = last_update();
+    assert_true(json_is_true(json_object_get(u, "complete")));
+    assert_false(json_is_true(json_object_get(u, "failed")));
+    assert_true(step_at(u, "complete", false) < step_at(u, "probe_unanswered", false));
+    assert_non_null(strstr(json_string_value(json_object_get(u, "why")), "not confirmed"));
+    json_decref(u);
+    json_t *bs = mobility_json_bindings(fx.m);
+    json_t *b0 = json_array_get(json_object_get(bs, "bindings"), 0);
+    assert_string_equal(json_string_value(json_object_get(b0, "state")), "degraded");
+    json_decref(bs);
+
+    /* The next move is an ordinary one and clears the state. */
+    node_rarp(2);
+    pump(50);
+    node_answers(2);
+    assert_true(pump_until(node_settled, 2000));
+    assert_int_equal(node()->state, MOB_AWAY);
+    assert_int_equal(node()->site, 2);
+}
+
+/* Before the sending barriers are in, the probe's answer is recorded on
+ * the update in flight; the update completes once, normally. */
+static void test_announced_answer_before_complete(void **state)
+{
+    json_decref(migrate_to("site3"));
+    pump(50);
+    for (unsigned i = 0; i < N_SW; i++) {
+        fx.sw[i].hold = true;
+    }
+    node_rarp(2);
+    pump(100);
+    assert_int_equal(sending_everywhere(1), N_SW);
+    node_answers(2);
+    pump(50);
+    assert_non_null(node()->upd);
+    for (unsigned i = 0; i < N_SW; i++) {
+        release_barriers(&fx.sw[i]);
+    }
+    assert_true(pump_until(node_settled, 2000));
+    assert_int_equal(node()->state, MOB_AWAY);
+    assert_int_equal(fx.m->counters[MOB_C_UPDATES_COMPLETE], 1);
+    json_t *u = last_update();
+    assert_order(u, N_SW);
+    assert_int_equal(step_count(u, "probe_reply"), 1);
+    json_decref(u);
+}
+
+/* An announced arrival completes; before its probe is answered the node
+ * moves on: the old probe is dropped (never reported unanswered, never
+ * degrading the binding), and the new move is an ordinary one. */
+static void test_announced_then_moves_on(void **state)
+{
+    json_decref(migrate_to("site2"));
+    pump(50);
+    node_rarp(1);
+    pump(100);
+    assert_true(node()->upd == NULL);
+    assert_non_null(fx.m->awaiting);
+    node_rarp(2);
+    pump(50);
+    assert_null(fx.m->awaiting);
+    node_answers(2);
+    assert_true(pump_until(node_settled, 2000));
+    clear_logs();
+    pump(1500); /* past the old probe's last try */
+    assert_int_equal(count_probes(1), 0);
+    assert_int_equal(fx.m->counters[MOB_C_ARRIVAL_UNCONFIRMED], 0);
+    assert_int_equal(fx.m->counters[MOB_C_REJECT_STALE_REPLY], 0);
+    assert_int_equal(node()->state, MOB_AWAY);
+    assert_int_equal(node()->site, 2);
+    assert_int_equal(fx.m->counters[MOB_C_UPDATES_COMPLETE], 2);
+}
+
+/* Every delete of a sequence of moves is an exact-cookie delete, and the
+ * cleanups name exactly the epochs they replace: a move (epoch 1 at
+ * site2), a second move (epoch 2 at site3), a move superseded by another
+ * before its probe was answered (3 at site2, 4 at site3), a failed move
+ * (5, rolled back), and the return home (5 again). */
+static void test_deletes_are_exact(void **state)
+{
+    uint64_t del[32];
+    node_rarp(1);
+    pump(50);
+    node_answers(1);
+    assert_true(pump_until(node_settled, 2000));
+    /* The committed placement was home (epoch 0): its return rules, at
+     * home only. */
+    assert_int_equal(deletes_at(0, del, 32), 1);
+    assert_true(del[0] == mob_cookie(MOB_ROLE_RETURN, node()->id, 0));
+    assert_int_equal(deletes_at(1, del, 32), 0);
+    clear_logs();
+
+    node_rarp(2);
+    pump(50);
+    node_answers(2);
+    assert_true(pump_until(node_settled, 2000));
+    for (unsigned i = 0; i < N_SW; i++) {
+        assert_int_equal(deletes_at(i, del, 32), 2);
+        assert_true(del[0] == mob_cookie(MOB_ROLE_RECEIVING, node()->id, 1));
+        assert_true(del[1] == mob_cookie(MOB_ROLE_SENDING, node()->id, 1));
+    }
+    assert_deletes_exact();
+    clear_logs();
+
+    /* Ping-pong: epoch 3 (site2) superseded by epoch 4 (back at site3,
+     * the committed MoA). The cleanup names epochs 2 and 3. */
+    node_rarp(1);
+    pump(50);
+    node_rarp(2);
+    pump(50);
+    node_answers(2);
+    assert_true(pump_until(node_settled, 2000));
+    assert_int_equal(node()->epoch, 4);
+    for (unsigned i = 0; i < N_SW; i++) {
+        unsigned n = deletes_at(i, del, 32);
+        assert_int_equal(n, 4);
+        assert_true(del[0] == mob_cookie(MOB_ROLE_RECEIVING, node()->id, 2));
+        assert_true(del[1] == mob_cookie(MOB_ROLE_SENDING, node()->id, 2));
+        assert_true(del[2] == mob_cookie(MOB_ROLE_RECEIVING, node()->id, 3));
+        assert_true(del[3] == mob_cookie(MOB_ROLE_SENDING, node()->id, 3));
+    }
+    assert_deletes_exact();
+    clear_logs();
+
+    /* A move whose probe nobody answers fails: epoch 5's rules go, the
+     * committed ones (epoch 4) are written again. */
+    node_rarp(1);
+    assert_true(pump_until(node_settled, 3000));
+    assert_int_equal(fx.m->counters[MOB_C_UPDATES_FAILED], 1);
+    assert_int_equal(node()->epoch, 4);
+    for (unsigned i = 0; i < N_SW; i++) {
+        unsigned n = deletes_at(i, del, 32);
+        assert_int_equal(n, 2);
+        assert_true(del[0] == mob_cookie(MOB_ROLE_RECEIVING, node()->id, 5));
+        assert_true(del[1] == mob_cookie(MOB_ROLE_SENDING, node()->id, 5));
+        assert_true(count_mods(i, OFPFC_ADD, MOB_ROLE_RECEIVING, 4) > 0);
+        assert_true(count_mods(i, OFPFC_ADD, MOB_ROLE_SENDING, 4) > 0);
+    }
+    assert_deletes_exact();
+    clear_logs();
+
+    /* Home: the sending rules of epoch 4 first, then its receiving ones. */
+    node_rarp(0);
+    pump(50);
+    node_answers(0);
+    assert_true(pump_until(node_settled, 2000));
+    assert_false(node()->away);
+    for (unsigned i = 0; i < N_SW; i++) {
+        unsigned n = deletes_at(i, del, 32);
+        assert_int_equal(n, 2);
+        assert_true(del[0] == mob_cookie(MOB_ROLE_SENDING, node()->id, 4));
+        assert_true(del[1] == mob_cookie(MOB_ROLE_RECEIVING, node()->id, 4));
+    }
+    assert_deletes_exact();
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_plain_move_waits_for_probe, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_announced_sends_with_probe, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_announced_waits_for_receiving, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_announced_probe_unanswered, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_announced_answer_before_complete, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_announced_then_moves_on, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_deletes_are_exact, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
