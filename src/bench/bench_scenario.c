@@ -97,22 +97,30 @@ static bool phase_learn(struct bench *b, json_t *setup)
     return true;
 }
 
-/* Moves nodes [first, first + count) to the next site, `window` in flight. */
+static bool sent_count_reached(struct bench *b, void *arg)
+{
+    return b->n_sent_done >= *(unsigned *)arg;
+}
+
+/* Moves nodes [first, first + count) from home to the next site, `window`
+ * in flight. A move from home has nothing to clean up (no rule of the
+ * node is in any switch before it), so a move counts as done once every
+ * switch has its sending side. */
 static bool move_many(struct bench *b, uint32_t first, uint32_t count, unsigned window)
 {
     uint32_t next = first, end = first + count;
-    unsigned base = b->n_clean_done;
-    while (b->n_clean_done - base < count) {
-        while (next < end && next - first - (b->n_clean_done - base) < window) {
+    unsigned base = b->n_sent_done;
+    while (b->n_sent_done - base < count) {
+        while (next < end && next - first - (b->n_sent_done - base) < window) {
             struct bench_node *nd = &b->nodes[next];
             bench_track_begin(b, next);
             bench_inject_rarp(b, next, (nd->site + 1) % b->n_sites);
             next++;
         }
-        unsigned want = b->n_clean_done + 1;
-        if (!bench_run_until(b, clean_count_reached, &want, MOVE_TIMEOUT_S)) {
+        unsigned want = b->n_sent_done + 1;
+        if (!bench_run_until(b, sent_count_reached, &want, MOVE_TIMEOUT_S)) {
             fprintf(stderr, "matflow-bench: set-up stalled: %u of %u moves complete\n",
-                    b->n_clean_done - base, count);
+                    b->n_sent_done - base, count);
             return false;
         }
     }
