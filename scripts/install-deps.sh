@@ -17,7 +17,7 @@ set -eu
 PKGS="make gcc clang libclang-rt-14-dev pkg-config
 libevent-dev uthash-dev libyaml-dev libjansson-dev libsqlite3-dev libssl-dev
 libcmocka-dev openvswitch-switch openvswitch-common iproute2 ethtool tshark
-python3 procps ca-certificates iputils-ping
+python3 procps ca-certificates openssl iputils-ping
 qemu-system-x86 cpio tcpdump gnuplot-nox"
 BENCH_PKGS="openvswitch-testcontroller python3-os-ken util-linux"
 
