@@ -102,9 +102,18 @@ bool channel_send_raw(struct mf_switch *sw, const void *data, size_t len)
         /* The switch does not read what we send: drop it rather than grow
          * without bound; on reconnect it is brought up to date. */
         core_count_reject(sw->core, CORE_REJECT_QUEUE_FULL);
-        LOG_RL(LOG_WARN, MOD, "switch %016llx (%s): output queue over %zu bytes, closing",
-               (unsigned long long)sw->info.dpid, sw->info.address,
-               sw->core->opts.max_queue_bytes);
+        if (len > sw->core->opts.max_queue_bytes) {
+            /* Not a switch that does not read: one batch larger than the
+             * bound, which no switch can ever be sent. */
+            LOG_RL(LOG_WARN, MOD, "switch %016llx (%s): a %zu-byte batch is larger than "
+                   "max_queue_bytes (%zu), closing; raise max_queue_bytes",
+                   (unsigned long long)sw->info.dpid, sw->info.address, len,
+                   sw->core->opts.max_queue_bytes);
+        } else {
+            LOG_RL(LOG_WARN, MOD, "switch %016llx (%s): output queue over %zu bytes, closing",
+                   (unsigned long long)sw->info.dpid, sw->info.address,
+                   sw->core->opts.max_queue_bytes);
+        }
         channel_close(sw, false);
         return false;
     }

@@ -36,6 +36,7 @@ struct tls_files;
     X(DPID_CONFLICT, "dpid_conflict")             \
     X(BARRIER_TIMEOUT, "barrier_timeout")         \
     X(TLS_HANDSHAKE, "tls_handshake")             \
+    X(PORT_TABLE_FULL, "port_table_full")         \
     X(OTHER_CODEC_ERROR, "other_codec_error")
 
 enum core_reject {
@@ -122,7 +123,9 @@ enum sw_state {
 const char *sw_state_name(enum sw_state s);
 
 /* A port of a switch, kept current from PORT_DESC (1.0: FEATURES_REPLY)
- * and PORT_STATUS. */
+ * and PORT_STATUS. At most CORE_MAX_PORTS per switch (Open vSwitch has at
+ * most 65280): a port beyond them is ignored and counted port_table_full. */
+#define CORE_MAX_PORTS 65536u
 struct sw_port_info {
     struct of_port port;
 };

@@ -176,27 +176,51 @@ static void on_conflict_timeout(evutil_socket_t fd, short what, void *arg)
     channel_close(old, false); /* handshake_on_close(old) lets us continue */
 }
 
+/* Tells a connection refused for claiming a dpid why (OFPET_HELLO_FAILED /
+ * OFPHFC_EPERM with an ASCII reason, which a switch logs), then closes it
+ * once that is written. */
+static void refuse_claim(struct mf_switch *sw, const char *holder_address)
+{
+    char why[128];
+    snprintf(why, sizeof why, "datapath id %016llx is in use by a live connection (%s)",
+             (unsigned long long)sw->info.dpid, holder_address);
+    struct of_msg m = {.kind = OF_ERROR};
+    m.u.error.type = OFPET_HELLO_FAILED;
+    m.u.error.code = 1; /* OFPHFC_EPERM */
+    m.u.error.data = (const uint8_t *)why;
+    m.u.error.data_len = strlen(why);
+    sw->info.errors_out++;
+    sw_send(sw, &m);
+    channel_close(sw, true);
+}
+
 /* A second connection claims a registered dpid. The holder gets an echo:
  * if it answers, the newcomer is refused; if not, the newcomer takes over.
- * An impostor can thus never evict a live switch. */
+ * An impostor can thus never evict a live switch. Every claim is counted
+ * (dpid_conflict) whatever its outcome; a takeover also counts the
+ * holder's echo_timeout. */
 static void challenge_holder(struct mf_switch *sw, struct mf_switch *old)
 {
+    core_count_reject(sw->core, CORE_REJECT_DPID_CONFLICT);
     if (old->challenger) {
-        core_count_reject(sw->core, CORE_REJECT_DPID_CONFLICT);
-        LOG_WRN(MOD, "refused connection from %s claiming dpid %016llx (already being checked)",
-                sw->info.address, (unsigned long long)sw->info.dpid);
-        channel_close(sw, false);
+        LOG_RL(LOG_WARN, MOD, "refused connection from %s claiming dpid %016llx (already "
+               "being checked)", sw->info.address, (unsigned long long)sw->info.dpid);
+        refuse_claim(sw, old->info.address);
         return;
     }
+    LOG_RL(LOG_INFO, MOD, "connection from %s claims dpid %016llx, held by %s: asking the "
+           "holder", sw->info.address, (unsigned long long)sw->info.dpid, old->info.address);
     sw->info.state = SW_CONFLICT_WAIT;
     sw->holder = old;
     old->challenger = sw;
-    struct of_msg echo = {.kind = OF_ECHO_REQUEST};
-    old->probe_xid = sw_send(old, &echo);
     double t = sw->core->opts.echo_interval_s;
     struct timeval tv = {(time_t)t, (suseconds_t)((t - (time_t)t) * 1e6)};
     sw->conflict_timer = event_new(sw->core->base, -1, 0, on_conflict_timeout, sw);
     event_add(sw->conflict_timer, &tv);
+    /* Last: a holder whose output queue is full is closed by this send,
+     * and handshake_on_close(old) then hands the dpid to sw at once. */
+    struct of_msg echo = {.kind = OF_ECHO_REQUEST};
+    old->probe_xid = sw_send(old, &echo);
 }
 
 void handshake_echo_reply(struct mf_switch *sw, uint32_t xid)
@@ -207,10 +231,10 @@ void handshake_echo_reply(struct mf_switch *sw, uint32_t xid)
     }
     sw->challenger = NULL;
     newcomer->holder = NULL;
-    core_count_reject(sw->core, CORE_REJECT_DPID_CONFLICT);
-    LOG_WRN(MOD, "refused connection from %s claiming dpid %016llx: held by %s, which answers",
-            newcomer->info.address, (unsigned long long)sw->info.dpid, sw->info.address);
-    channel_close(newcomer, false);
+    LOG_RL(LOG_WARN, MOD, "refused connection from %s claiming dpid %016llx: held by %s, "
+           "which answers", newcomer->info.address, (unsigned long long)sw->info.dpid,
+           sw->info.address);
+    refuse_claim(newcomer, sw->info.address);
 }
 
 /* A 1.0 FEATURES_REPLY carries the ports (validated by the codec): they
@@ -317,7 +341,9 @@ void handshake_on_close(struct mf_switch *sw)
     if (next) { /* the holder is gone: the newcomer takes the dpid */
         sw->challenger = NULL;
         next->holder = NULL;
-        event_del(next->conflict_timer);
+        if (next->conflict_timer) {
+            event_del(next->conflict_timer);
+        }
         request_config_and_ports(next);
     }
 }
@@ -328,6 +354,14 @@ static void port_upsert(struct mf_switch *sw, const struct of_port *p)
 {
     struct sw_port *sp;
     HASH_FIND(hh, sw->ports, &p->port_no, sizeof(uint32_t), sp);
+    if (!sp && HASH_COUNT(sw->ports) >= CORE_MAX_PORTS) {
+        /* More ports than any switch has (Open vSwitch: 65280): a switch
+         * inventing port numbers must not grow our memory without end. */
+        core_count_reject(sw->core, CORE_REJECT_PORT_TABLE_FULL);
+        LOG_RL(LOG_WARN, MOD, "switch %016llx: port table full (%u ports): port %u ignored",
+               (unsigned long long)sw->info.dpid, CORE_MAX_PORTS, p->port_no);
+        return;
+    }
     if (!sp) {
         sp = calloc(1, sizeof *sp);
         if (!sp) {
@@ -357,8 +391,10 @@ void ports_apply_status(struct mf_switch *sw, const struct of_port_status *ps)
 {
     static const char *const reasons[] = {"added", "deleted", "modified"};
     const struct of_port *p = &ps->port;
-    LOG_INF(MOD, "switch %016llx port %u (%s) %s", (unsigned long long)sw->info.dpid, p->port_no,
-            p->name, ps->reason < 3 ? reasons[ps->reason] : "changed");
+    /* Rate-limited: a flapping link, or a switch sending PORT_STATUS in a
+     * loop, must not fill the disk. */
+    LOG_RL(LOG_INFO, MOD, "switch %016llx port %u (%s) %s", (unsigned long long)sw->info.dpid,
+           p->port_no, p->name, ps->reason < 3 ? reasons[ps->reason] : "changed");
     if (ps->reason == OFPPR_DELETE) {
         struct sw_port *sp;
         HASH_FIND(hh, sw->ports, &p->port_no, sizeof(uint32_t), sp);

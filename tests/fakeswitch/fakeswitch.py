@@ -13,9 +13,12 @@ Python 3 standard library only. Two parts:
     answers: HELLO (negotiation), FEATURES_REQUEST, GET_CONFIG_REQUEST,
     MULTIPART_REQUEST DESC / PORT_DESC / FLOW, ECHO_REQUEST, BARRIER_REQUEST
     (SET_CONFIG gets no reply). Tests send raw bytes with send() and wait for
-    messages with wait_for() / wait_closed(). FakeSwitch(version=1) plays an
-    OpenFlow 1.0 switch instead: HELLO without bitmap, its ports in
-    FEATURES_REPLY, DESC as a STATS request, 1.0's message type numbers.
+    messages with wait_for() / wait_closed(); pause_reading() makes it a
+    switch that stops reading its socket (connect(rcvbuf=, mss=) keeps the
+    kernel's buffering for such a switch closer to a network's).
+    FakeSwitch(version=1) plays an OpenFlow 1.0 switch instead: HELLO
+    without bitmap, its ports in FEATURES_REPLY, DESC as a STATS request,
+    1.0's message type numbers.
   * SwitchSwarm: thousands of minimal switches on non-blocking sockets served
     by one selectors loop (for the scale test).
 """
@@ -490,12 +493,27 @@ class FakeSwitch:
         self.features_xid = None
         self.port_desc_answered = threading.Event()  # 1.0: the DESC reply, its last step
         self.set_config = None
+        self.rx_bytes = 0               # bytes read from the daemon
+        self.reading = threading.Event()  # cleared: the reader stops reading
+        self.reading.set()
         self._send_lock = threading.Lock()
         self._thread = None
 
     # -- connection -----------------------------------------------------
-    def connect(self, timeout=3.0):
-        self.sock = socket.create_connection(self.addr, timeout=timeout)
+    def connect(self, timeout=3.0, rcvbuf=None, mss=None):
+        """Opens the connection. rcvbuf (bytes) shrinks the socket's receive
+        buffer and mss the segment size announced to the daemon (loopback's
+        is 64 KiB, with which the daemon's kernel send buffer grows to
+        megabytes), both before connecting: a switch that then stops reading
+        holds less of what the daemon writes in the kernels' buffers, so that
+        more of it waits in the daemon's own output queue."""
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        if rcvbuf is not None:
+            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+        if mss is not None:
+            self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_MAXSEG, mss)
+        self.sock.settimeout(timeout)
+        self.sock.connect(self.addr)
         self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.sock.settimeout(None)
         h, p = self.sock.getsockname()[:2]
@@ -511,11 +529,20 @@ class FakeSwitch:
             except OSError:
                 pass
             self.sock.close()
+        self.reading.set()  # a paused reader wakes up, finds the socket closed
         if self._thread is not None:
             self._thread.join(2.0)
 
     def shutdown_write(self):
         self.sock.shutdown(socket.SHUT_WR)
+
+    def pause_reading(self):
+        """The reader stops reading the socket (after the read in progress,
+        if any): the daemon's output to us then piles up."""
+        self.reading.clear()
+
+    def resume_reading(self):
+        self.reading.set()
 
     def send(self, data):
         with self._send_lock:
@@ -525,6 +552,7 @@ class FakeSwitch:
     def _reader(self):
         buf = bytearray()
         while True:
+            self.reading.wait()
             try:
                 data = self.sock.recv(262144)
             except OSError as e:
@@ -533,6 +561,7 @@ class FakeSwitch:
             if not data:
                 self.eof_reason = "EOF"
                 break
+            self.rx_bytes += len(data)
             buf += data
             while len(buf) >= 8:
                 n = struct.unpack_from("!H", buf, 2)[0]

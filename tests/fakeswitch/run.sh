@@ -4,13 +4,17 @@
 # Starts matflowd on a free loopback port with a private --api socket in a temp
 # dir and short timers, runs tests/fakeswitch/test_malformed.py (TAP), then
 # stops the daemon by PID with SIGTERM and checks it exits 0, removed its api
-# socket and printed no sanitizer report. Output is TAP; exit status 1 if any
-# line is "not ok".
+# socket and printed no sanitizer report. Then runs
+# tests/fakeswitch/test_hostile.py, which starts a matflowd of its own with
+# three sites and 1,000 bindings (the same malformed cases during an update,
+# dpid claims, a switch that never reads, floods; it stops its daemon by PID).
+# Output is TAP; exit status 1 if any line is "not ok".
 #
 # Environment: MATFLOWD (default build-san/bin/matflowd if built, else
 # build/bin/matflowd), MATFLOWCTL (default build/bin/matflowctl), SWARM_N
 # (switches in the scale test, default 2000), CASES (substring: run only the
-# matching cases), KEEP_TMP=1 (keep the temp dir and the daemon log).
+# matching cases), HOSTILE=0 (skip test_hostile.py), KEEP_TMP=1 (keep the temp
+# dirs and the daemon logs).
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 
@@ -138,6 +142,21 @@ if [ "$hello_lines" -le 20 ] && grep -q "similar lines suppressed" "$LOG"; then
     tap OK "logs rate-limited: $hello_lines lines for 1000 unexpected HELLOs, with a suppressed count"
 else
     tap FAIL "logs rate-limited ($hello_lines lines for 1000 unexpected HELLOs)" "$(grep "HELLO after" "$LOG" | tail -3)"
+fi
+
+# Hostile switches against a daemon with sites, 1,000 bindings and an update
+# in flight: its own daemon, numbered after the lines above.
+if [ "${HOSTILE:-1}" = 1 ]; then
+    HTAP=$TMP/hostile.out
+    MATFLOWD=$MATFLOWD MATFLOWCTL=$MATFLOWCTL TAP_FIRST=$((n + 1)) \
+        $PY tests/fakeswitch/test_hostile.py | tee "$HTAP"
+    rc=${PIPESTATUS[0]}
+    n=$((n + $(grep -cE '^(not )?ok [0-9]+' "$HTAP")))
+    hf=$(grep -cE '^not ok [0-9]+' "$HTAP")
+    failed=$((failed + hf))
+    if [ "$rc" -ne 0 ] && [ "$hf" -eq 0 ]; then
+        tap FAIL "test_hostile.py exits 0 (exit $rc)"
+    fi
 fi
 
 echo "1..$n"

@@ -16,6 +16,11 @@ and is listed "ready" by `matflowctl switches --json` with msgs_in advancing.
 
 Output is TAP ("ok N - ..." / "not ok N - ..."), no plan line (run.sh adds
 its own lines and the plan). Exit status 1 if any case failed.
+
+test_hostile.py imports this module and runs CASES (run_case) against a
+daemon with 1,000 bindings and an update in flight; the bodies made by bad()
+and frame_case() carry their message so that it can send them from a site
+switch too.
 """
 
 import json
@@ -191,13 +196,16 @@ def expect_error(sw, sent, err, then="stay", start=0, data_prefix_ok=False, hell
 
 
 def bad(build, err, then="stay"):
-    """Case body: a fresh ready switch sends build() and expects `err`."""
+    """Case body: a fresh ready switch sends build() and expects `err`. The
+    body keeps build, err and then as attributes, so that another suite
+    (test_hostile.py) can send the same message on a switch of its own."""
     def run(ctx):
         sw = ready_switch()
         start = sw.mark()
         sent = build()
         sw.send(sent)
         expect_error(sw, sent, err, then, start)
+    run.build, run.err, run.then = build, err, then
     return run
 
 
@@ -366,9 +374,8 @@ case("oversized message: 65535-byte BARRIER_REPLY: BAD_LEN with first 64 bytes, 
     bad(lambda: fs.message(fs.BARRIER_REPLY, bytes(range(256)) * 255 + b"\0" * 247), fs.E_BAD_LEN))
 
 
-@case("version 1 mid-stream (ECHO_REQUEST v1): BAD_VERSION, stays up", reasons={"bad_version": 1})
-def c_version1(ctx):
-    bad(lambda: fs.echo_request(b"v1", version=1), fs.E_BAD_VERSION)(ctx)
+case("version 1 mid-stream (ECHO_REQUEST v1): BAD_VERSION, stays up", reasons={"bad_version": 1})(
+    bad(lambda: fs.echo_request(b"v1", version=1), fs.E_BAD_VERSION))
 
 
 case("version 5 mid-stream (BARRIER_REPLY v5): BAD_VERSION, stays up")(
@@ -632,6 +639,7 @@ def frame_case(frame):
         sw.send(fs.packet_in(frame))
         sw.echo(REPLY_TIMEOUT)
         check(not sw.errors(start), "OF error for a bad frame: %r" % sw.errors(start))
+    run.frame = frame
     return run
 
 
@@ -818,6 +826,31 @@ def close_case_switches():
         _open.pop().close()
 
 
+def run_case(ctx, fn, reasons, frames):
+    """Runs one case: its body, its counters, then the after-case checks.
+    Returns the problems found (none: the case passed); ctx.notes holds what
+    the case had to say."""
+    ctx.notes = []
+    problems = []  # the case body, its counters and the after-case checks all report
+    st0 = None
+    try:
+        st0 = stats() if (reasons or frames is not None) else None
+        fn(ctx)
+    except Exception as e:  # noqa: BLE001
+        problems.append(describe_exc(e))
+    close_case_switches()
+    if st0 is not None:
+        try:
+            check_counters(st0, reasons, frames)
+        except Exception as e:  # noqa: BLE001
+            problems.append(describe_exc(e))
+    try:
+        after_case(ctx)
+    except Exception as e:  # noqa: BLE001
+        problems.append("after the case: " + describe_exc(e))
+    return problems
+
+
 def main():
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     need = SWARM_N + 256
@@ -843,24 +876,7 @@ def main():
             continue
         n += 1
         t0 = time.monotonic()
-        ctx.notes = []
-        problems = []  # the case body, its counters and the after-case checks all report
-        st0 = None
-        try:
-            st0 = stats() if (reasons or frames is not None) else None
-            fn(ctx)
-        except Exception as e:  # noqa: BLE001
-            problems.append(describe_exc(e))
-        close_case_switches()
-        if st0 is not None:
-            try:
-                check_counters(st0, reasons, frames)
-            except Exception as e:  # noqa: BLE001
-                problems.append(describe_exc(e))
-        try:
-            after_case(ctx)
-        except Exception as e:  # noqa: BLE001
-            problems.append("after the case: " + describe_exc(e))
+        problems = run_case(ctx, fn, reasons, frames)
         if problems:
             failed += 1
             print("not ok %d - %s" % (n, desc))
