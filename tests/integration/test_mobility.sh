@@ -88,7 +88,7 @@ trap on_exit EXIT
 # mob.py: JSON checks and the expected flows, written from the contract.
 MOB=$TB_RUN/mob.py
 cat > "$MOB" <<'PYEOF'
-import json, subprocess, sys, time
+import ipaddress, json, subprocess, sys, time
 
 SITES = {n: {"name": "site%d" % n, "dpid": "%016x" % n, "prefix": "10.%d.0.0/24" % n,
              "gw": "10.%d.0.1" % n, "gw_mac": "02:00:00:00:%02x:01" % n,
@@ -188,6 +188,10 @@ def expected(sw, bindings):
     add(b0, 0, 30000, "arp", "CONTROLLER:65535,NORMAL")
     for s in SITES.values():
         add(b0, 0, 20000, "ip,nw_dst=" + s["prefix"], "write_metadata:0x1/0x1,goto_table:1")
+    for s in SITES.values():   # MoA pool sources, kept apart in the datapath cache
+        for block in ipaddress.summarize_address_range(ipaddress.ip_address(s["pool"][0]),
+                                                       ipaddress.ip_address(s["pool"][-1])):
+            add(b0, 1, 1, "ip,nw_src=%s" % block, "goto_table:2")
     add(b0, 0, 0, "", "goto_table:1")
     add(b0, 1, 0, "", "goto_table:2")
     add(b0, 2, 0, "", "NORMAL")

@@ -105,7 +105,7 @@ static struct mob_placement place_a(unsigned home, unsigned site, uint32_t epoch
 
 /* ---- Rule lists ------------------------------------------------------- */
 
-#define MAX_RULES 64
+#define MAX_RULES 128
 struct rules {
     unsigned n;
     struct of_flow_mod fm[MAX_RULES];
@@ -385,6 +385,8 @@ static void want_arp_answer(struct rules *w, uint64_t cookie, uint32_t in_port,
     w_output(fm, OFPP_IN_PORT);
 }
 
+#define BASE_RULES (2 + N_SITES + 5 * N_SITES + 3)
+
 static void want_base(struct rules *w)
 {
     uint64_t c = mob_cookie(MOB_ROLE_BASE, 0, 0);
@@ -404,6 +406,21 @@ static void want_base(struct rules *w)
         fm->insts.metadata = 1;
         fm->insts.metadata_mask = 1;
         w_goto(fm, T_SOURCE);
+    }
+    /* Table 1 looks at every source in a MoA pool (.200-.249: .200/29
+     * .208/28 .224/28 .240/29 .248/31), so that a switch's datapath cache
+     * never applies a decision made for another source to a MoA. */
+    static const struct {
+        uint8_t first, len;
+    } blocks[] = {{200, 29}, {208, 28}, {224, 28}, {240, 29}, {248, 31}};
+    for (unsigned i = 0; i < topo.n_sites; i++) {
+        for (unsigned k = 0; k < sizeof blocks / sizeof blocks[0]; k++) {
+            fm = want(w, T_SOURCE, 1, c);
+            of_match_set_eth_type(&fm->match, 0x0800);
+            of_match_set_ipv4_src(&fm->match, cfg.sites[i].prefix | blocks[k].first,
+                                  UINT32_MAX << (32 - blocks[k].len));
+            w_goto(fm, T_DEST);
+        }
     }
     w_goto(want(w, T_CLASSIFY, 0, c), T_SOURCE);
     w_goto(want(w, T_SOURCE, 0, c), T_DEST);
@@ -602,8 +619,9 @@ static void test_base_rules(void **state)
     want_base(w);
     for (unsigned s = 0; s < N_SITES; s++) {
         plan(got, BASE, s, NULL);
-        /* RARP, ARP, one prefix rule per site, three table misses. */
-        assert_int_equal(got->n, 2 + N_SITES + 3);
+        /* RARP, ARP, one prefix rule per site, five pool blocks per site,
+         * three table misses. */
+        assert_int_equal(got->n, BASE_RULES);
         assert_rules_equal(got, w, "base rules");
         for (unsigned i = 0; i < got->n; i++) {
             assert_int_equal(mob_cookie_role(got->fm[i].cookie), MOB_ROLE_BASE);
@@ -2183,7 +2201,7 @@ static void test_update_order_return_home(void **state)
         expect_all_paths(n, "a");
         remove_rules(n, &p, 1, ALL_PARTS, NULL, 0, 7);
         for (unsigned s = 0; s < N_SITES; s++) {
-            assert_int_equal(n->sw[s].n, 2 + N_SITES + 3);
+            assert_int_equal(n->sw[s].n, BASE_RULES);
             for (unsigned i = 0; i < n->sw[s].n; i++) {
                 assert_int_equal(mob_cookie_role(n->sw[s].fm[i].cookie), MOB_ROLE_BASE);
             }

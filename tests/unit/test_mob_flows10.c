@@ -14,7 +14,12 @@
  *    addressed to them, a legacy router, and a controller that answers the
  *    ARP requests the rules hand it (as mob_arp.c does for 1.0). CN <-> MN
  *    after a move, between two moved nodes, during each step of an update,
- *    and after a return home. */
+ *    and after a return home.
+ *  - The same with a datapath cache in each switch, as Open vSwitch's
+ *    megaflows: a decision is reused for every packet that agrees on the
+ *    fields the lookup examined, until the switch revalidates its cache,
+ *    which it does after, not before, it answers the barrier behind a
+ *    rule. No packet may reach a host with a MoA source in that window. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -177,11 +182,15 @@ static void test_planner_for(void **state)
     assert_true(mob_planner_of13.cookie_filters);
 }
 
+/* The pool .200-.249 as address blocks: .200/29 .208/28 .224/28 .240/29
+ * .248/31. */
+#define POOL_BLOCKS 5
+
 static void test_base_rules(void **state)
 {
     struct rules *r = rules_new();
     pl10->base(&topo, 1, collect, r);
-    assert_int_equal(r->n, 3);
+    assert_int_equal(r->n, 3 + N_SITES * POOL_BLOCKS);
     const uint16_t types[] = {0x8035, 0x0806};
     for (unsigned i = 0; i < 2; i++) {
         const struct of_flow_mod *fm = &r->fm[i];
@@ -192,10 +201,30 @@ static void test_base_rules(void **state)
         assert_int_equal(fm->insts.apply.a[0].u.output.max_len, OFPCML_NO_BUFFER);
         assert_int_equal(fm->insts.apply.a[1].u.output.port, OFPP_NORMAL);
     }
+    /* Every MoA pool's sources, exactly, by a rule that does what the
+     * miss rule does (NORMAL) below every rule of a binding. */
+    for (unsigned i = 0; i < N_SITES; i++) {
+        for (uint32_t a = IP(10, i + 1, 0, 190); a <= IP(10, i + 1, 0, 255); a++) {
+            unsigned covering = 0;
+            for (unsigned k = 2; k < r->n - 1; k++) {
+                const struct of_flow_mod *fm = &r->fm[k];
+                assert_int_equal(fm->priority, 1);
+                assert_int_equal(fm->match.present, 1u << OFF_ETH_TYPE | 1u << OFF_IPV4_SRC);
+                assert_int_equal(fm->match.value[OFF_ETH_TYPE].u16, 0x0800);
+                assert_int_equal(fm->insts.apply.n, 1);
+                assert_int_equal(fm->insts.apply.a[0].u.output.port, OFPP_NORMAL);
+                uint32_t mask = fm->match.mask[OFF_IPV4_SRC].u32;
+                covering += (a & mask) == fm->match.value[OFF_IPV4_SRC].u32;
+            }
+            bool pooled = a >= cfg.sites[i].pool_first && a <= cfg.sites[i].pool_last;
+            assert_int_equal(covering, pooled ? 1 : 0);
+        }
+    }
     /* A 1.0 table miss would go to the controller: the last rule is one. */
-    assert_int_equal(r->fm[2].priority, 0);
-    assert_int_equal(r->fm[2].match.present, 0);
-    assert_int_equal(r->fm[2].insts.apply.a[0].u.output.port, OFPP_NORMAL);
+    const struct of_flow_mod *miss = &r->fm[r->n - 1];
+    assert_int_equal(miss->priority, 0);
+    assert_int_equal(miss->match.present, 0);
+    assert_int_equal(miss->insts.apply.a[0].u.output.port, OFPP_NORMAL);
     for (unsigned i = 0; i < r->n; i++) {
         assert_int_equal(r->fm[i].cookie, mob_cookie(MOB_ROLE_BASE, 0, 0));
     }
@@ -203,8 +232,8 @@ static void test_base_rules(void **state)
     cfg.sites[1].forward_table = 3;
     struct rules *again = rules_new();
     pl10->base(&topo, 1, collect, again);
-    assert_int_equal(again->n, 3);
-    for (unsigned i = 0; i < 3; i++) {
+    assert_int_equal(again->n, r->n);
+    for (unsigned i = 0; i < r->n; i++) {
         assert_true(same_rule(&again->fm[i], &r->fm[i]));
     }
     free(r);
@@ -348,7 +377,7 @@ static void test_same_cookies_as_13(void **state)
     free(b);
 }
 
-/* Per switch: 3 base rules; for a node, 1 rule everywhere (source MoA),
+/* Per switch: 3 base rules and one per block of each MoA pool; for a node, 1 rule everywhere (source MoA),
  * 2 more at its site on the receiving side; on the sending side one per
  * site prefix + 3 at its site, 1 elsewhere, + 1 per uplink + 1 at home. */
 static void test_rule_counts(void **state)
@@ -613,6 +642,8 @@ struct net {
     bool moving, sending;
     struct mob_placement move;
     bool controller_down;
+    bool caching; /* each switch keeps a datapath cache (below) */
+    struct dp_cache *cache; /* one per switch, while caching */
     char trace[2048];
     size_t trace_len;
 };
@@ -630,13 +661,134 @@ static void trace(struct net *n, const char *fmt, ...)
     n->trace_len += k > 0 ? (size_t)k : 0;
 }
 
-/* One table: the highest priority wins; a tie fails the test. */
+/* ---- A datapath cache ------------------------------------------------- *
+ *
+ * As Open vSwitch's megaflows: the first packet of a kind is looked up in
+ * the table, and the decision is kept for every later packet that agrees
+ * with it on the fields the lookup examined: the ingress port, the MACs
+ * (NORMAL learns and forwards by them), and every field, under its mask,
+ * of each rule that could have beaten the winner (a priority not below
+ * its own; all rules for a miss). Open vSwitch's prefix tries examine
+ * fewer address bits than that, but still enough to tell whether an
+ * address lies in a rule's prefix. The switch revalidates its cache some
+ * time after a rule changes (net_revalidate): the barrier does not wait. */
+
+#define MAX_CACHED 128
+struct cached {
+    struct frame key;
+    uint32_t fields;            /* bit f: field f examined */
+    uint32_t src_mask, dst_mask; /* the bits examined of the addresses */
+    bool hit_rule;
+    struct of_flow_mod rule;    /* the decision, as the rule was then */
+};
+struct dp_cache {
+    unsigned n;
+    struct cached e[MAX_CACHED];
+};
+
+static uint32_t field_mask32(const struct of_match *m, enum of_field f)
+{
+    return (m->masked >> f) & 1 ? m->mask[f].u32 : UINT32_MAX;
+}
+
+static void examine(struct cached *c, const struct of_flow_mod *fm)
+{
+    for (unsigned fld = 0; fld < OFF_N_FIELDS; fld++) {
+        if (!of_match_has(&fm->match, fld)) {
+            continue;
+        }
+        c->fields |= 1u << fld;
+        if (fld == OFF_IPV4_SRC || fld == OFF_ARP_SPA) {
+            c->src_mask |= field_mask32(&fm->match, fld);
+        } else if (fld == OFF_IPV4_DST || fld == OFF_ARP_TPA) {
+            c->dst_mask |= field_mask32(&fm->match, fld);
+        }
+    }
+}
+
+static bool cache_hits(const struct cached *c, const struct frame *f)
+{
+    for (unsigned fld = 0; fld < OFF_N_FIELDS; fld++) {
+        if (!((c->fields >> fld) & 1)) {
+            continue;
+        }
+        union of_field_value a, b;
+        bool has_a = frame_get(f, fld, &a), has_b = frame_get(&c->key, fld, &b);
+        if (has_a != has_b) {
+            return false;
+        }
+        if (!has_a) {
+            continue;
+        }
+        uint32_t mask = fld == OFF_IPV4_SRC || fld == OFF_ARP_SPA   ? c->src_mask
+                        : fld == OFF_IPV4_DST || fld == OFF_ARP_TPA ? c->dst_mask
+                                                                    : UINT32_MAX;
+        if (of_field_width(fld) == 4 ? ((a.u32 ^ b.u32) & mask) != 0
+                                     : memcmp(&a, &b, sizeof a) != 0) {
+            return false;
+        }
+    }
+    return true;
+}
+
+static void cache_put(struct net *n, unsigned s, const struct frame *f,
+                      const struct of_flow_mod *best)
+{
+    struct dp_cache *dc = &n->cache[s];
+    assert_true(dc->n < MAX_CACHED);
+    struct cached *c = &dc->e[dc->n++];
+    memset(c, 0, sizeof *c);
+    c->key = *f;
+    c->fields = 1u << OFF_IN_PORT | 1u << OFF_ETH_SRC | 1u << OFF_ETH_DST | 1u << OFF_ETH_TYPE;
+    const struct table *t = &n->sw[s];
+    for (unsigned i = 0; i < t->n; i++) {
+        if (!best || t->fm[i].priority >= best->priority) {
+            examine(c, &t->fm[i]);
+        }
+    }
+    c->hit_rule = best != NULL;
+    if (best) {
+        c->rule = *best;
+    }
+}
+
+/* The switches revalidate their caches: every decision is made again. */
+static void net_revalidate(struct net *n)
+{
+    for (unsigned s = 0; n->caching && s < N_SITES; s++) {
+        n->cache[s].n = 0;
+    }
+}
+
+static void net_cache_on(struct net *n)
+{
+    n->cache = calloc(N_SITES, sizeof *n->cache);
+    assert_non_null(n->cache);
+    n->caching = true;
+}
+
+static void net_free(struct net *n)
+{
+    free(n->cache);
+    free(n);
+}
+
+/* One table: the highest priority wins; a tie fails the test. With a
+ * cache, a cached decision wins over the table. */
 static void lookup(struct net *n, unsigned s, struct frame f, struct outputs *o)
 {
     const struct table *t = &n->sw[s];
     const struct of_flow_mod *best = NULL;
     o->n = 0;
-    for (unsigned i = 0; i < t->n; i++) {
+    const struct cached *hit = NULL;
+    for (unsigned i = 0; n->caching && i < n->cache[s].n && !hit; i++) {
+        hit = cache_hits(&n->cache[s].e[i], &f) ? &n->cache[s].e[i] : NULL;
+    }
+    if (hit) {
+        best = hit->hit_rule ? &hit->rule : NULL;
+        trace(n, " (cached)");
+    }
+    for (unsigned i = 0; !hit && i < t->n; i++) {
         const struct of_flow_mod *fm = &t->fm[i];
         if (!rule_matches(fm, &f)) {
             continue;
@@ -648,6 +800,9 @@ static void lookup(struct net *n, unsigned s, struct frame f, struct outputs *o)
         if (!best || fm->priority > best->priority) {
             best = fm;
         }
+    }
+    if (n->caching && !hit) {
+        cache_put(n, s, &f, best);
     }
     if (!best) {
         trace(n, " s%u: miss", s + 1); /* a 1.0 miss goes to the controller */
@@ -1414,6 +1569,90 @@ static void test_superseded_and_rollback(void **state)
     free(n);
 }
 
+/* ---- With the switches' datapath caches -------------------------------- */
+
+/* The reset seen on the testbed (tests/integration/test_mobility_of10.sh):
+ * the node talks to every correspondent and the switches cache those
+ * flows; then it moves. The receiving side is confirmed by barrier, but
+ * no cache is revalidated yet; the sending side goes out in any order of
+ * switches. Until the caches are revalidated packets may be lost, but none
+ * may reach a host with the node's MoA as source: the CN's switch once
+ * reused the cached "router -> CN: NORMAL" for the node's first packets
+ * from its MoA, and the CN reset the connection. */
+static void test_cached_flows_during_a_move(void **state)
+{
+    for (unsigned mask = 0; mask < 8; mask++) {
+        struct net *n = net_new();
+        net_cache_on(n);
+        struct mob_placement p = place_a(0, 1, 1);
+        struct host *a = add_host(n, "a", mac_a, p.hoa, 0, 10);
+        expect_all_paths(n, "a");
+        expect_cns_unaffected(n);
+        n->moving = true;
+        n->move = p;
+        install(n, RECEIVING, &p, 7);
+        expect_all_paths(n, "a");
+        move_host(a, 1, 10);
+        n->sending = true;
+        install(n, SENDING, &p, mask);
+        for (unsigned i = 0; i < 4; i++) {
+            safe_path(n, "a", cns[i]);
+            safe_path(n, cns[i], "a");
+        }
+        install(n, SENDING, &p, 7 & ~mask);
+        for (unsigned i = 0; i < 4; i++) {
+            safe_path(n, "a", cns[i]);
+            safe_path(n, cns[i], "a");
+        }
+        net_commit(n, &p);
+        net_revalidate(n);
+        expect_all_paths(n, "a");
+        expect_cns_unaffected(n);
+        net_free(n);
+    }
+}
+
+/* Node A away at site2 talks to everyone (cached); node B moves from its
+ * home site2 to site3, each side in any order of switches, and its old
+ * rules go: A's traffic is delivered right at every step, cached or not. */
+static void test_cached_flows_other_node_moves(void **state)
+{
+    for (unsigned mask = 0; mask < 8; mask++) {
+        struct net *n = net_new();
+        net_cache_on(n);
+        struct mob_placement pa = place_a(0, 1, 1), pb = place_b(1, 2, 1);
+        struct mob_placement b_home = place_b(1, 1, 0);
+        add_host(n, "a", mac_a, pa.hoa, 1, 10);
+        struct host *b = add_host(n, "b", mac_b, pb.hoa, 1, 12);
+        move_to(n, &pa);
+        expect_all_paths(n, "a");
+        expect_all_paths(n, "b");
+        n->moving = true;
+        n->move = pb;
+        install(n, RECEIVING, &pb, mask);
+        expect_all_paths(n, "a");
+        install(n, RECEIVING, &pb, 7 & ~mask);
+        expect_all_paths(n, "a");
+        move_host(b, 2, 10);
+        n->sending = true;
+        install(n, SENDING, &pb, mask);
+        expect_all_paths(n, "a");
+        install(n, SENDING, &pb, 7 & ~mask);
+        expect_all_paths(n, "a");
+        net_commit(n, &pb);
+        remove_strict(n, &b_home, 1, ALL_PARTS, &pb, 1, mask);
+        expect_all_paths(n, "a");
+        remove_strict(n, &b_home, 1, ALL_PARTS, &pb, 1, 7 & ~mask);
+        expect_all_paths(n, "a");
+        net_revalidate(n);
+        expect_all_paths(n, "a");
+        expect_all_paths(n, "b");
+        expect_path(n, "a", "b");
+        expect_path(n, "b", "a");
+        net_free(n);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1433,6 +1672,8 @@ int main(void)
         cmocka_unit_test_setup(test_update_order_first_move, setup),
         cmocka_unit_test_setup(test_update_order_second_move, setup),
         cmocka_unit_test_setup(test_superseded_and_rollback, setup),
+        cmocka_unit_test_setup(test_cached_flows_during_a_move, setup),
+        cmocka_unit_test_setup(test_cached_flows_other_node_moves, setup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -12,7 +12,12 @@
  *    unanswered probe then degrades the binding instead of rolling back;
  *  - every delete the engine sends (cleanup, superseded attempts, rollback,
  *    return home) names one exact cookie (cookie_mask all ones), and only
- *    the cookies of the epochs it replaces. */
+ *    the cookies of the epochs it replaces;
+ *  - many nodes at once: at most `max_active` updates send rules, the
+ *    others wait in the order they came and still complete, timed from
+ *    their trigger; the rules of one turn share a batch per switch, and a
+ *    switch's error is charged to the update whose rule it refused; the
+ *    probe's deadline runs from when the switch confirmed the probe left. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -38,8 +43,18 @@
 #define N_SW 3
 #define HOA IP(10, 1, 0, 10)
 #define NODE_PORT 10
+#define N_NODES 8 /* node 0 is HOA; the others only in the mass tests */
 
-static const struct eth_addr mac_a = {{0x52, 0x54, 0x00, 0x12, 0x34, 0x56}};
+/* Node k: MAC 52:54:00:12:34:56+k, HoA 10.1.0.10+k, home site1. */
+static struct eth_addr node_mac(unsigned k)
+{
+    return (struct eth_addr){{0x52, 0x54, 0x00, 0x12, 0x34, (uint8_t)(0x56 + k)}};
+}
+
+static uint32_t node_hoa(unsigned k)
+{
+    return HOA + k;
+}
 
 /* What a switch received, in order (the fields the checks need). */
 struct rec {
@@ -49,6 +64,7 @@ struct rec {
     uint64_t cookie, cookie_mask;
     uint32_t match_present;
     bool probe; /* a Packet-Out carrying the ARP probe for HoA */
+    uint32_t probe_hoa; /* the address any probe asks for */
 };
 
 #define MAX_REC 4096
@@ -62,6 +78,7 @@ struct fsw {
     bool hold;           /* keep barrier requests unanswered */
     uint32_t held[256];  /* their xids */
     unsigned n_held;
+    uint32_t refuse_id;  /* refuse flow-mods of this binding id (0: none) */
 };
 
 static struct {
@@ -97,12 +114,23 @@ static void release_barriers(struct fsw *s)
     s->hold = false;
 }
 
-static bool is_probe(const struct of_packet_out *po)
+/* The HoA an ARP probe asks for, 0 if the Packet-Out is none. */
+static uint32_t probe_target(const struct of_packet_out *po)
 {
     struct pkt_info pi;
-    return pkt_parse(po->data, po->data_len, &pi) == PKT_OK && pi.kind == PKT_KIND_ARP &&
-           pi.arp.op == PKT_ARP_OP_REQUEST && pi.arp.tpa == HOA &&
-           eth_addr_equal(pi.arp.sha, mob_controller_mac);
+    bool probe = pkt_parse(po->data, po->data_len, &pi) == PKT_OK && pi.kind == PKT_KIND_ARP &&
+                 pi.arp.op == PKT_ARP_OP_REQUEST &&
+                 eth_addr_equal(pi.arp.sha, mob_controller_mac);
+    return probe ? pi.arp.tpa : 0;
+}
+
+/* The error a switch sends for a flow-mod it refuses. */
+static void refuse(struct fsw *s, uint32_t xid)
+{
+    struct of_msg e = {.kind = OF_ERROR, .xid = xid};
+    e.u.error.type = 5; /* OFPET_FLOW_MOD_FAILED */
+    e.u.error.code = 0;
+    send_to_core(s, &e);
 }
 
 static void answer_multipart(struct fsw *s, const struct of_msg *req)
@@ -169,9 +197,14 @@ static void handle(struct fsw *s, const uint8_t *raw, size_t len)
         r->cookie = msg.u.flow_mod.cookie;
         r->cookie_mask = msg.u.flow_mod.cookie_mask;
         r->match_present = msg.u.flow_mod.match.present;
+        if (s->refuse_id && mob_cookie_is_ours(r->cookie) &&
+            mob_cookie_id(r->cookie) == s->refuse_id && r->command == OFPFC_ADD) {
+            refuse(s, msg.xid);
+        }
         break;
     case OF_PACKET_OUT:
-        r->probe = is_probe(&msg.u.packet_out);
+        r->probe_hoa = probe_target(&msg.u.packet_out);
+        r->probe = r->probe_hoa == HOA;
         break;
     default:
         break;
@@ -249,23 +282,33 @@ static void packet_in(unsigned sw, uint32_t port, const uint8_t *frame, size_t l
     send_to_core(&fx.sw[sw], &m);
 }
 
-/* QEMU's announcement of the node at switch `sw`. */
-static void node_rarp(unsigned sw)
+/* QEMU's announcement of node k at switch `sw`. */
+static void rarp_of(unsigned k, unsigned sw)
 {
     uint8_t f[64];
-    size_t n = pkt_build_rarp(f, sizeof f, mac_a);
+    size_t n = pkt_build_rarp(f, sizeof f, node_mac(k));
     assert_true(n > 0);
     packet_in(sw, NODE_PORT, f, n);
 }
 
-/* The node answers the probe ("HoA is at mac_a", to the prober). */
-static void node_answers(unsigned sw)
+/* Node k answers the probe ("HoA is at its MAC", to the prober). */
+static void answers_of(unsigned k, unsigned sw)
 {
     uint8_t f[64];
-    size_t n = pkt_build_arp(f, sizeof f, mob_controller_mac, mac_a, 2, mac_a, HOA,
-                             mob_controller_mac, 0);
+    size_t n = pkt_build_arp(f, sizeof f, mob_controller_mac, node_mac(k), 2, node_mac(k),
+                             node_hoa(k), mob_controller_mac, 0);
     assert_true(n > 0);
     packet_in(sw, NODE_PORT, f, n);
+}
+
+static void node_rarp(unsigned sw)
+{
+    rarp_of(0, sw);
+}
+
+static void node_answers(unsigned sw)
+{
+    answers_of(0, sw);
 }
 
 /* ---- Fixture ----------------------------------------------------------- */
@@ -292,8 +335,10 @@ static void build_config(void)
         s->pool_first = IP(10, i + 1, 0, 200);
         s->pool_last = IP(10, i + 1, 0, 249);
     }
-    fx.cfg.nodes[0] = (struct mob_static_node){mac_a, HOA, 1};
-    fx.cfg.n_nodes = 1;
+    for (unsigned k = 0; k < N_NODES; k++) {
+        fx.cfg.nodes[k] = (struct mob_static_node){node_mac(k), node_hoa(k), 1 + k};
+    }
+    fx.cfg.n_nodes = N_NODES;
 }
 
 static bool all_ready(void)
@@ -769,6 +814,264 @@ static void test_deletes_are_exact(void **state)
     assert_deletes_exact();
 }
 
+/* ---- Many nodes at once ------------------------------------------------ */
+
+static struct mob_binding *binding_of(unsigned k)
+{
+    struct mob_binding *b = mob_binding_by_hoa(fx.m, node_hoa(k));
+    assert_non_null(b);
+    return b;
+}
+
+/* The bindings whose receiving rules switch i got, in the order their
+ * first rule came; returns how many. */
+static unsigned receiving_order(unsigned i, uint32_t *ids, unsigned cap)
+{
+    unsigned n = 0;
+    for (unsigned k = 0; k < fx.sw[i].n_rec; k++) {
+        const struct rec *r = &fx.sw[i].rec[k];
+        if (r->kind != OF_FLOW_MOD || r->command != OFPFC_ADD ||
+            mob_cookie_role(r->cookie) != MOB_ROLE_RECEIVING) {
+            continue;
+        }
+        uint32_t id = mob_cookie_id(r->cookie);
+        bool seen = false;
+        for (unsigned j = 0; j < n; j++) {
+            seen |= ids[j] == id;
+        }
+        if (!seen) {
+            assert_true(n < cap);
+            ids[n++] = id;
+        }
+    }
+    return n;
+}
+
+static unsigned count_kind(unsigned i, enum of_msg_kind kind)
+{
+    unsigned n = 0;
+    for (unsigned k = 0; k < fx.sw[i].n_rec; k++) {
+        n += fx.sw[i].rec[k].kind == kind;
+    }
+    return n;
+}
+
+static unsigned mass_n;
+
+static bool mass_settled(void)
+{
+    return fx.m->counters[MOB_C_UPDATES_COMPLETE] + fx.m->counters[MOB_C_UPDATES_FAILED] ==
+               mass_n &&
+           fx.m->n_active == 0 && !fx.m->queue_head && !fx.m->awaiting;
+}
+
+/* The step's time in the newest update of node k (-1 if it has none). */
+static long long step_time(unsigned k, const char *step)
+{
+    json_t *all = mobility_json_events(fx.m), *u, *best = NULL;
+    size_t i;
+    json_array_foreach(json_object_get(all, "updates"), i, u) {
+        char hoa[16];
+        uint32_t a = node_hoa(k);
+        snprintf(hoa, sizeof hoa, "%u.%u.%u.%u", a >> 24, (a >> 16) & 0xff, (a >> 8) & 0xff,
+                 a & 0xff);
+        if (strcmp(json_string_value(json_object_get(u, "hoa")), hoa) == 0 &&
+            (!best || json_integer_value(json_object_get(u, "id")) >
+                          json_integer_value(json_object_get(best, "id")))) {
+            best = u;
+        }
+    }
+    long long t = -1;
+    int at = best ? step_at(best, step, false) : -1;
+    if (at >= 0) {
+        json_t *e = json_array_get(json_object_get(best, "events"), (size_t)at);
+        t = json_integer_value(json_object_get(e, "t_us"));
+    }
+    json_decref(all);
+    return t;
+}
+
+/* Five nodes move at once with room for two: every probe goes out at once,
+ * the rules of two updates only; the others wait, are admitted in the
+ * order they came as slots free, and complete, each timed from its own
+ * trigger ("admitted" in the timeline shows the wait). Nothing is lost. */
+static void test_mass_waits_its_turn(void **state)
+{
+    const unsigned n = 5;
+    fx.m->max_active = 2;
+    for (unsigned i = 0; i < N_SW; i++) {
+        fx.sw[i].hold = true;
+    }
+    for (unsigned k = 0; k < n; k++) {
+        rarp_of(k, 1);
+    }
+    pump(100);
+    unsigned probes = 0;
+    for (unsigned k = 0; k < fx.sw[1].n_rec; k++) {
+        probes += fx.sw[1].rec[k].probe_hoa != 0;
+    }
+    assert_int_equal(probes, n);
+    uint32_t ids[N_NODES];
+    for (unsigned i = 0; i < N_SW; i++) {
+        assert_int_equal(receiving_order(i, ids, N_NODES), 2);
+    }
+    assert_int_equal(fx.m->n_active, 2);
+    assert_int_equal(fx.m->n_queued, n - 2);
+    assert_int_equal(fx.m->counters[MOB_C_UPDATES_QUEUED], n - 2);
+    for (unsigned k = 0; k < n; k++) {
+        answers_of(k, 1);
+        assert_int_equal(binding_of(k)->state, MOB_UPDATING);
+    }
+    pump(50);
+    assert_int_equal(receiving_order(0, ids, N_NODES), 2); /* still their barriers */
+    for (unsigned i = 0; i < N_SW; i++) {
+        release_barriers(&fx.sw[i]);
+    }
+    mass_n = n;
+    assert_true(pump_until(mass_settled, 3000));
+    assert_int_equal(fx.m->counters[MOB_C_UPDATES_COMPLETE], n);
+    assert_int_equal(fx.m->counters[MOB_C_UPDATES_FAILED], 0);
+    for (unsigned i = 0; i < N_SW; i++) {
+        assert_int_equal(receiving_order(i, ids, N_NODES), n);
+        for (unsigned k = 0; k < n; k++) {
+            assert_int_equal(ids[k], binding_of(k)->id); /* first come, first served */
+        }
+    }
+    for (unsigned k = 0; k < n; k++) {
+        assert_int_equal(binding_of(k)->state, MOB_AWAY);
+        assert_int_equal(binding_of(k)->site, 1);
+        long long trigger = step_time(k, "trigger");
+        assert_true(trigger >= 0 && trigger < 1000); /* the clock starts there */
+        long long admitted = step_time(k, "admitted"), done = step_time(k, "complete");
+        assert_true(done > 0);
+        if (k < 2) {
+            assert_int_equal(admitted, -1); /* never waited */
+        } else {
+            assert_true(admitted > 0 && admitted < done);
+        }
+    }
+}
+
+/* A node that waits for its turn and never answers the probe fails with
+ * the probe's reason, sends no rule, and leaves the queue; the one behind
+ * it goes on. */
+static void test_mass_queued_failure(void **state)
+{
+    fx.m->max_active = 1;
+    fx.sw[0].hold = true; /* keeps node 0's update in its slot */
+    rarp_of(0, 1);
+    rarp_of(1, 1); /* will stay silent */
+    rarp_of(2, 1);
+    pump(50);
+    answers_of(0, 1);
+    answers_of(2, 1);
+    assert_int_equal(fx.m->n_queued, 2);
+    pump(1600); /* past node 1's last try */
+    assert_int_equal(fx.m->counters[MOB_C_UPDATES_FAILED], 1);
+    assert_int_equal(fx.m->n_queued, 1);
+    assert_int_equal(binding_of(1)->state, MOB_HOME);
+    uint32_t ids[N_NODES];
+    for (unsigned i = 0; i < N_SW; i++) {
+        unsigned got = receiving_order(i, ids, N_NODES);
+        for (unsigned j = 0; j < got; j++) {
+            assert_true(ids[j] != binding_of(1)->id);
+        }
+        for (unsigned k = 0; k < fx.sw[i].n_rec; k++) { /* no rollback either */
+            const struct rec *r = &fx.sw[i].rec[k];
+            assert_false(r->kind == OF_FLOW_MOD && mob_cookie_id(r->cookie) == binding_of(1)->id);
+        }
+    }
+    release_barriers(&fx.sw[0]);
+    mass_n = 3;
+    assert_true(pump_until(mass_settled, 3000));
+    assert_int_equal(fx.m->counters[MOB_C_UPDATES_COMPLETE], 2);
+    assert_int_equal(binding_of(2)->state, MOB_AWAY);
+}
+
+/* The updates of one turn share one batch (and one barrier) per switch. */
+static void test_mass_shares_batches(void **state)
+{
+    const unsigned n = 6;
+    struct obuf all = OBUF_INITIALIZER;
+    for (unsigned k = 0; k < n; k++) {
+        uint8_t f[64];
+        size_t len = pkt_build_rarp(f, sizeof f, node_mac(k));
+        static struct of_msg m;
+        memset(&m, 0, sizeof m);
+        m.kind = OF_PACKET_IN;
+        m.u.packet_in.buffer_id = OFP_NO_BUFFER;
+        m.u.packet_in.total_len = (uint16_t)len;
+        m.u.packet_in.reason = 1;
+        m.u.packet_in.cookie = mob_cookie(MOB_ROLE_BASE, 0, 0);
+        of_match_init(&m.u.packet_in.match);
+        of_match_set_in_port(&m.u.packet_in.match, NODE_PORT);
+        m.u.packet_in.data = f;
+        m.u.packet_in.data_len = len;
+        assert_int_equal(of_encode(OF_VERSION_1_3, &m, &all), 0);
+    }
+    /* One write: the controller reads them in one turn of its loop. */
+    assert_int_equal(write(fx.sw[1].fd, all.data, all.len), (ssize_t)all.len);
+    obuf_free(&all);
+    pump(100);
+    uint32_t ids[N_NODES];
+    assert_int_equal(receiving_order(0, ids, N_NODES), n);
+    assert_int_equal(count_kind(0, OF_BARRIER_REQUEST), 1);
+    assert_int_equal(count_kind(2, OF_BARRIER_REQUEST), 1);
+    for (unsigned k = 0; k < n; k++) {
+        answers_of(k, 1);
+    }
+    mass_n = n;
+    assert_true(pump_until(mass_settled, 3000));
+    assert_int_equal(fx.m->counters[MOB_C_UPDATES_COMPLETE], n);
+}
+
+/* A switch refuses one node's rules in a shared batch: that update alone
+ * counts the error (its binding degraded), the others are clean. */
+static void test_mass_errors_charged_to_their_update(void **state)
+{
+    const unsigned n = 3;
+    fx.sw[2].refuse_id = binding_of(1)->id;
+    for (unsigned k = 0; k < n; k++) {
+        rarp_of(k, 1);
+    }
+    pump(50);
+    for (unsigned k = 0; k < n; k++) {
+        answers_of(k, 1);
+    }
+    mass_n = n;
+    assert_true(pump_until(mass_settled, 3000));
+    assert_int_equal(binding_of(0)->state, MOB_AWAY);
+    assert_int_equal(binding_of(1)->state, MOB_DEGRADED);
+    assert_int_equal(binding_of(2)->state, MOB_AWAY);
+    assert_true(fx.m->counters[MOB_C_SWITCH_ERRORS] > 0);
+}
+
+/* The probe's tries are timed from the switch's confirmation that the
+ * probe left: behind a connection that holds it (here: barriers held)
+ * for longer than all four tries would take, the update neither retries
+ * nor fails, and the node's late answer completes it. */
+static void test_probe_deadline_from_departure(void **state)
+{
+    fx.sw[1].hold = true;
+    node_rarp(1);
+    pump(1600);
+    assert_int_equal(count_probes(1), 1);
+    assert_int_equal(fx.m->counters[MOB_C_UPDATES_FAILED], 0);
+    assert_non_null(node()->upd);
+    release_barriers(&fx.sw[1]);
+    pump(100);
+    node_answers(1);
+    assert_true(pump_until(node_settled, 2000));
+    assert_int_equal(node()->state, MOB_AWAY);
+    assert_int_equal(count_probes(1), 1);
+    /* Unanswered, it still fails after its tries, counted from departure. */
+    clear_logs();
+    node_rarp(2);
+    assert_true(pump_until(node_settled, 3000));
+    assert_int_equal(fx.m->counters[MOB_C_UPDATES_FAILED], 1);
+    assert_int_equal(count_probes(2), MOB_PROBE_TRIES);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -779,6 +1082,12 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_announced_answer_before_complete, setup, teardown),
         cmocka_unit_test_setup_teardown(test_announced_then_moves_on, setup, teardown),
         cmocka_unit_test_setup_teardown(test_deletes_are_exact, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_mass_waits_its_turn, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_mass_queued_failure, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_mass_shares_batches, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_mass_errors_charged_to_their_update, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_probe_deadline_from_departure, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

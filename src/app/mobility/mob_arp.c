@@ -11,30 +11,32 @@
 
 static const struct eth_addr broadcast = {{0xff, 0xff, 0xff, 0xff, 0xff, 0xff}};
 
-static void packet_out(struct mf_switch *sw, uint32_t port, const uint8_t *frame, size_t len)
+/* An answer goes after the rules the switch's open batch holds (mob_tx.c):
+ * an ARP answer must not announce a delivery the switch has not got yet. */
+static void packet_out(struct mob_app *m, struct mf_switch *sw, uint32_t port,
+                       const uint8_t *frame, size_t len)
 {
-    struct of_msg m;
-    memset(&m, 0, sizeof m);
-    m.kind = OF_PACKET_OUT;
-    m.u.packet_out.buffer_id = OFP_NO_BUFFER;
-    m.u.packet_out.in_port = OFPP_CONTROLLER;
-    of_actions_output(&m.u.packet_out.actions, port, 0);
-    m.u.packet_out.data = frame;
-    m.u.packet_out.data_len = len;
-    sw_send(sw, &m);
+    int site = mob_site_index(m, sw_get_info(sw)->dpid);
+    if (site >= 0) {
+        mob_tx_flush_site(m, (unsigned)site);
+    }
+    struct of_msg msg;
+    memset(&msg, 0, sizeof msg);
+    msg.kind = OF_PACKET_OUT;
+    msg.u.packet_out.buffer_id = OFP_NO_BUFFER;
+    msg.u.packet_out.in_port = OFPP_CONTROLLER;
+    of_actions_output(&msg.u.packet_out.actions, port, 0);
+    msg.u.packet_out.data = frame;
+    msg.u.packet_out.data_len = len;
+    sw_send(sw, &msg);
 }
 
 /* "Who has HoA?" from address 0.0.0.0 (an RFC 5227 probe): the node answers
  * without learning anything from it, so its ARP cache stays untouched. */
-void mob_arp_send_probe(struct mob_app *m, struct mf_switch *sw, uint32_t port,
-                        struct eth_addr mac, uint32_t hoa)
+size_t mob_arp_build_probe(uint8_t *frame, size_t cap, struct eth_addr mac, uint32_t hoa)
 {
-    uint8_t frame[64];
-    size_t len = pkt_build_arp(frame, sizeof frame, mac, mob_controller_mac, PKT_ARP_OP_REQUEST,
-                               mob_controller_mac, 0, (struct eth_addr){{0}}, hoa);
-    if (len) {
-        packet_out(sw, port ? port : OFPP_FLOOD, frame, len);
-    }
+    return pkt_build_arp(frame, cap, mac, mob_controller_mac, PKT_ARP_OP_REQUEST,
+                         mob_controller_mac, 0, (struct eth_addr){{0}}, hoa);
 }
 
 /* A node back home still maps its gateway's address to the MAC of the last
@@ -54,7 +56,7 @@ void mob_arp_tell_home_gateway(struct mob_app *m, struct mf_switch *sw, uint32_t
                                home->gw_mac, home->cfg->gateway, home->gw_mac,
                                home->cfg->gateway);
     if (len) {
-        packet_out(sw, port ? port : OFPP_FLOOD, frame, len);
+        packet_out(m, sw, port ? port : OFPP_FLOOD, frame, len);
     }
 }
 
@@ -69,7 +71,7 @@ void mob_arp_ask_gateways(struct mob_app *m, struct mf_switch *sw, unsigned site
                                PKT_ARP_OP_REQUEST, mob_controller_mac, 0, (struct eth_addr){{0}},
                                s->gateway);
     for (unsigned i = 0; len && i < s->n_uplinks; i++) {
-        packet_out(sw, s->uplinks[i], frame, len);
+        packet_out(m, sw, s->uplinks[i], frame, len);
     }
 }
 
@@ -80,7 +82,7 @@ static void answer(struct mob_app *m, struct mf_switch *sw, uint32_t port,
     size_t len = pkt_build_arp(frame, sizeof frame, req->sha, answer_mac, PKT_ARP_OP_REPLY,
                                answer_mac, req->tpa, req->sha, req->spa);
     if (len) {
-        packet_out(sw, port, frame, len);
+        packet_out(m, sw, port, frame, len);
         mob_count(m, MOB_C_ARP_ANSWERED);
     }
 }

@@ -128,6 +128,13 @@ void mob_flows_base(const struct mob_topology *t, unsigned s, mob_emit_fn *emit,
         emit(arg, &fm);
     }
 
+    /* Sources in a MoA pool, told apart from the rest in the switch's
+     * datapath cache where table 1 looks at sources (mob_emit_pool_sources
+     * says why). */
+    mob_fm_start(&fm, T_SOURCE, MOB_PRIO_POOL_SOURCE, cookie);
+    goto_table(&fm, T_DEST);
+    mob_emit_pool_sources(t, &fm, emit, arg);
+
     mob_fm_start(&fm, T_CLASSIFY, 0, cookie);
     goto_table(&fm, T_SOURCE);
     emit(arg, &fm);

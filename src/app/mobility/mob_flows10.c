@@ -38,6 +38,12 @@ void mob_flows10_base(const struct mob_topology *t, unsigned s, mob_emit_fn *emi
     normal(&fm);
     emit(arg, &fm);
 
+    /* Sources in a MoA pool, told apart from the rest in the switch's
+     * datapath cache (mob_emit_pool_sources says why). */
+    mob_fm_start(&fm, T_ONLY, MOB_PRIO_POOL_SOURCE, cookie);
+    normal(&fm);
+    mob_emit_pool_sources(t, &fm, emit, arg);
+
     /* A 1.0 table miss goes to the controller: without this rule every
      * packet nobody moved would. */
     mob_fm_start(&fm, T_ONLY, 0, cookie);

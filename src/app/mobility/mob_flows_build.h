@@ -66,6 +66,62 @@ static inline void mob_match_arp_request_in(struct of_match *m, struct eth_addr 
                         (union of_field_value){.u32 = mob_prefix_mask(len)});
 }
 
+/* The address blocks (prefix, length) that cover [first, last] exactly,
+ * fewest first: at most 62 for any range. Returns how many were written
+ * (at most `cap`). */
+static inline unsigned mob_range_blocks(uint32_t first, uint32_t last, uint32_t *prefix,
+                                        uint8_t *len, unsigned cap)
+{
+    unsigned n = 0;
+    uint64_t at = first, end = (uint64_t)last + 1;
+    while (at < end && n < cap) {
+        unsigned bits = 0; /* host bits of the largest aligned block that fits */
+        while (bits < 32 && (at & ((2ull << bits) - 1)) == 0 && at + (2ull << bits) <= end) {
+            bits++;
+        }
+        prefix[n] = (uint32_t)at;
+        len[n++] = (uint8_t)(32 - bits);
+        at += 1ull << bits;
+    }
+    return n;
+}
+#define MOB_RANGE_BLOCKS_MAX 62
+
+/* Priority of the pool-source rules: below every rule of a binding. */
+#define MOB_PRIO_POOL_SOURCE 1
+
+/* One rule per address block of every site's MoA pool, each `proto` (its
+ * table, priority, cookie and instructions) matching IPv4 packets whose
+ * source lies in the block. The rules forward as the table's miss does;
+ * what they are for is what they make the switch look at. A switch with a
+ * datapath cache (Open vSwitch's megaflows) reuses a decision for every
+ * packet that agrees on the fields the lookup examined; with these rules
+ * every lookup of an IPv4 packet examines whether its source is a MoA, so
+ * no decision cached for other sources ever applies to a packet from a
+ * MoA. Without them, a flow cached before a move (router -> CN, source
+ * unexamined) took the moved node's first packets from its new MoA past
+ * the MoA -> HoA rule the switch had just confirmed by barrier (the cache
+ * is revalidated after the barrier reply, not before), and the CN reset
+ * the connection to the unknown source. */
+static inline void mob_emit_pool_sources(const struct mob_topology *t,
+                                         const struct of_flow_mod *proto, mob_emit_fn *emit,
+                                         void *arg)
+{
+    for (unsigned i = 0; i < t->n_sites; i++) {
+        const struct mob_site *site = t->sites[i].cfg;
+        uint32_t prefix[MOB_RANGE_BLOCKS_MAX];
+        uint8_t len[MOB_RANGE_BLOCKS_MAX];
+        unsigned n = mob_range_blocks(site->pool_first, site->pool_last, prefix, len,
+                                      MOB_RANGE_BLOCKS_MAX);
+        for (unsigned k = 0; k < n; k++) {
+            struct of_flow_mod fm = *proto;
+            of_match_set_eth_type(&fm.match, MOB_ETH_IPV4);
+            of_match_set_ipv4_src(&fm.match, prefix[k], mob_prefix_mask(len[k]));
+            emit(arg, &fm);
+        }
+    }
+}
+
 /* Placements are for nodes away from home; at home a node needs no rule. */
 static inline bool mob_placement_away(const struct mob_topology *t,
                                       const struct mob_placement *p)

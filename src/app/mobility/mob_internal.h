@@ -1,6 +1,8 @@
 /* mob_internal.h - the mobility application's state, shared by its files:
  * mobility.c (hooks), mob_binding.c (the table), mob_update.c (the binding
- * update), mob_arp.c (probes and ARP answers), mob_pool.c (MoA pools),
+ * update), mob_admit.c (how many updates send at once), mob_tx.c (many
+ * updates' rules in one batch per switch), mob_probe.c (the ARP probe's
+ * tries), mob_arp.c (ARP frames and answers), mob_pool.c (MoA pools),
  * mob_reconcile.c (switches that (re)connect), mob_json.c (API views). */
 #ifndef MATFLOW_MOB_INTERNAL_H
 #define MATFLOW_MOB_INTERNAL_H
@@ -22,6 +24,7 @@ const char *mob_state_name(enum mob_state s);
 #define MOB_STEPS(X)                        \
     X(TRIGGER, "trigger")                   \
     X(PROBE_OUT, "probe_out")               \
+    X(ADMITTED, "admitted")                 \
     X(RECEIVING_OUT, "receiving_out")       \
     X(RECEIVING_BARRIER, "receiving_barrier") \
     X(PROBE_REPLY, "probe_reply")           \
@@ -73,8 +76,15 @@ struct mob_update {
     unsigned pending;   /* batches of the current phase not yet confirmed */
     unsigned refs;      /* batch callbacks outstanding + 1 while live */
     unsigned probe_tries;
+    bool probe_over;     /* answered, given up or moot: no more tries */
     unsigned switch_errors; /* OFPT_ERRORs received for this update's rules */
-    struct event *probe_timer;
+    struct event *probe_timer;    /* the next try (mob_probe.c) */
+    struct event *announce_timer; /* `migrate`: the node must arrive in time */
+    /* Admission (mob_admit.c): an update sends flow-mods only while it
+     * holds one of the app's slots; the others wait in FIFO order. */
+    uint8_t admit; /* enum mob_admit_state */
+    bool ever_admitted;
+    struct mob_update *next_queued;
     /* An announced arrival's sending side goes out before the probe is
      * answered; the update then waits for the answer in the app's list
      * (holding a reference), beyond its completion if need be. */
@@ -165,6 +175,16 @@ struct mob_app {
     struct mob_update *history[MOB_HISTORY]; /* finished updates, ring */
     unsigned history_next;
     struct mob_update *awaiting; /* announced arrivals whose probe is out */
+    /* Admission control (mob_admit.c). */
+    unsigned max_active;       /* slots: updates sending flow-mods at once */
+    unsigned n_active;
+    struct mob_update *queue_head, *queue_tail; /* waiting for a slot, FIFO */
+    unsigned n_queued;
+    bool admitting;            /* mob_admit_release is handing out slots */
+    /* Open batches, one per site switch, flushed together (mob_tx.c). */
+    struct mob_tx *tx_by_site[MOB_MAX_SITES];
+    struct mob_tx *tx_open;    /* the open ones, a list */
+    struct event *tx_flush;
     uint64_t counters[MOB_N_COUNTERS];
     struct mob_sw *reconciling; /* uthash by dpid */
     struct event *tick;
@@ -198,6 +218,14 @@ struct mob_emit_batch {
     unsigned n;
 };
 void mob_emit_into_batch(void *arg, const struct of_flow_mod *fm);
+/* References on an update: batches and timers that may still call back
+ * hold one; the last unref moves a finished update to the history. */
+void mob_update_ref(struct mob_update *u);
+void mob_update_unref(struct mob_update *u);
+/* Called by mob_admit.c when a queued update gets its slot. */
+void mob_update_admitted(struct mob_update *u);
+/* Called by mob_probe.c when every try went unanswered. */
+void mob_update_probe_exhausted(struct mob_update *u);
 void mob_update_start(struct mob_app *m, struct mob_binding *b, unsigned site, uint32_t port,
                       const char *trigger);
 void mob_update_probe_reply(struct mob_app *m, struct mob_binding *b, unsigned site,
@@ -207,9 +235,58 @@ void mob_update_event(struct mob_update *u, enum mob_step step, uint64_t dpid);
 bool mob_update_sending_started(const struct mob_update *u);
 void mob_updates_free(struct mob_app *m);
 
+/* mob_admit.c - at most max_active updates send flow-mods at once. */
+enum mob_admit_state { MOB_ADMIT_NONE, MOB_ADMIT_QUEUED, MOB_ADMIT_ACTIVE, MOB_ADMIT_DONE };
+/* Measured: docs/MOBILITY.md, "Many moves at once". */
+#define MOB_ADMIT_DEFAULT 2048
+/* True if `u` holds a slot now and may send; false if it waits at the
+ * end of the queue: mob_update_admitted(u) runs when its turn comes. */
+bool mob_admit(struct mob_update *u);
+/* `u` gives its slot back (or leaves the queue): it finished, or waits for
+ * something outside the controller. The longest-waiting updates get the
+ * free slots. Idempotent. */
+void mob_admit_release(struct mob_update *u);
+/* A newer update of the same node takes over the slot (or the place in
+ * the queue) of the one it supersedes: a node that moves on does not
+ * wait behind others again, and the count of updates sending is kept. */
+void mob_admit_transfer(struct mob_update *from, struct mob_update *to);
+/* At shutdown: frees the updates still waiting (nothing refers to them). */
+void mob_admit_free(struct mob_app *m);
+
+/* mob_tx.c - the rules of many updates to one switch share one batch. */
+struct mob_tx;
+/* Opens (or joins) the switch's batch: flow-mods emitted into `e` with
+ * mob_emit_into_batch go in it until mob_tx_end. */
+void mob_tx_begin(struct mob_app *m, struct mf_switch *sw, unsigned site,
+                  struct mob_emit_batch *e);
+/* Ends this caller's share: cb(sw, result, arg, tag) runs once, on the
+ * barrier reply that follows the batch (or its failure), with a result
+ * that covers this share's messages only (n_msgs, errors with indexes
+ * into the share). */
+typedef void mob_tx_cb(struct mf_switch *sw, const struct sw_batch_result *r, void *arg,
+                       int tag);
+void mob_tx_end(struct mob_app *m, unsigned site, struct mob_emit_batch *e, mob_tx_cb *cb,
+                void *arg, int tag);
+/* Sends the switch's open batch now (before a message that must not
+ * overtake it), or every open batch. */
+void mob_tx_flush_site(struct mob_app *m, unsigned site);
+void mob_tx_flush_all(struct mob_app *m);
+void mob_tx_init(struct mob_app *m);
+void mob_tx_free(struct mob_app *m);
+
+/* mob_probe.c - the ARP probe's tries, each timed from its departure. */
+#define MOB_PROBE_INTERVAL_MS 300
+#define MOB_PROBE_TRIES 4
+/* Sends the first try (a binding update just started, or an announced
+ * node arrived). */
+void mob_probe_start(struct mob_update *u);
+/* No more tries: answered, given up, superseded, failed. */
+void mob_probe_stop(struct mob_update *u);
+
 /* mob_arp.c */
-void mob_arp_send_probe(struct mob_app *m, struct mf_switch *sw, uint32_t port,
-                        struct eth_addr mac, uint32_t hoa);
+/* The probe frame: "who has HoA?" from 0.0.0.0 to the node's MAC. Returns
+ * its length (0 if `cap` is too small). */
+size_t mob_arp_build_probe(uint8_t *frame, size_t cap, struct eth_addr mac, uint32_t hoa);
 void mob_arp_ask_gateways(struct mob_app *m, struct mf_switch *sw, unsigned site);
 void mob_arp_tell_home_gateway(struct mob_app *m, struct mf_switch *sw, uint32_t port,
                                const struct mob_binding *b);

@@ -106,6 +106,8 @@ static void ask_flows(struct mob_app *m, struct mf_switch *sw, struct mob_sw *ms
     }
     of_match_init(&req.u.mp_request.flow.match);
     ms->n_got = 0;
+    /* The flows as they are once the updates' rules sent so far are in. */
+    mob_tx_flush_site(m, ms->site);
     ms->request_xid = sw_send(sw, &req);
 }
 
@@ -169,6 +171,7 @@ static void finish(struct mob_app *m, struct mf_switch *sw, struct mob_sw *ms)
     struct flow_list want = {NULL, 0, 0, !ms->full};
     mob_expected_flows(m, ms->site, pl, collect, &want);
     bool *matched = calloc(want.n ? want.n : 1, sizeof *matched);
+    mob_tx_flush_site(m, ms->site); /* after what updates sent before */
     struct mob_emit_batch c = {sw_batch_begin(sw), 0};
     unsigned kept = 0, removed = 0, added = 0;
     if (ms->overflow) {

@@ -1,8 +1,11 @@
 /* mob_update.c - one binding update, the paper's five steps made safe:
  *
  *   trigger (RARP, GARP or `migrate`) at site S
- *     -> ARP probe to the node, and at once the receiving side for the new
- *        MoA to every switch, each batch closed by a barrier
+ *     -> ARP probe to the node (mob_probe.c), and with it the receiving side
+ *        for the new MoA to every switch, closed by a barrier; once the
+ *        update has its turn, which is at once unless many are sending
+ *        (mob_admit.c); every switch's rules of one turn share a batch
+ *        (mob_tx.c)
  *     -> probe reply (the node is there and owns its HoA) and every receiving
  *        barrier in -> the sending side to every switch (HoA -> MoA)
  *     -> every sending barrier in -> binding written to disk -> COMPLETE
@@ -26,8 +29,6 @@
 #include "util/log.h"
 
 #define MOD "mobility"
-#define PROBE_INTERVAL_MS 300
-#define PROBE_TRIES 4
 #define ANNOUNCE_TIMEOUT_S 60 /* a pre-announced node that never arrives */
 
 enum phase { PH_PROBING, PH_RECEIVING, PH_SENDING, PH_CLEANUP, PH_DONE };
@@ -57,18 +58,35 @@ void mob_update_event(struct mob_update *u, enum mob_step step, uint64_t dpid)
     }
 }
 
+void mob_update_ref(struct mob_update *u)
+{
+    u->refs++;
+}
+
+static void free_timers(struct mob_update *u)
+{
+    if (u->probe_timer) {
+        event_free(u->probe_timer);
+        u->probe_timer = NULL;
+    }
+    if (u->announce_timer) {
+        event_free(u->announce_timer);
+        u->announce_timer = NULL;
+    }
+}
+
 /* A finished update goes to the history ring once no batch refers to it. */
-static void unref(struct mob_update *u)
+void mob_update_unref(struct mob_update *u)
 {
     if (--u->refs > 0) {
         return;
     }
     struct mob_app *m = u->app;
-    if (u->probe_timer) {
-        event_free(u->probe_timer);
-        u->probe_timer = NULL;
-    }
+    free_timers(u);
     struct mob_update **slot = &m->history[m->history_next];
+    if (*slot) {
+        free_timers(*slot);
+    }
     free(*slot);
     *slot = u;
     m->history_next = (m->history_next + 1) % MOB_HISTORY;
@@ -80,7 +98,11 @@ static void finish_update(struct mob_update *u)
         u->b->upd = NULL;
     }
     u->phase = PH_DONE;
-    unref(u); /* the reference the update holds on itself while live */
+    if (u->announce_timer) {
+        event_del(u->announce_timer);
+    }
+    mob_admit_release(u); /* may start waiting updates */
+    mob_update_unref(u); /* the reference the update holds on itself while live */
 }
 
 /* An announced arrival whose sending side went out before the probe was
@@ -110,10 +132,8 @@ static void stop_awaiting(struct mob_update *u)
     }
     u->next_awaiting = NULL;
     u->awaiting_probe = false;
-    if (u->probe_timer) {
-        event_del(u->probe_timer);
-    }
-    unref(u);
+    mob_probe_stop(u);
+    mob_update_unref(u);
 }
 
 static struct mob_update *awaiting_for(const struct mob_app *m, const struct mob_binding *b)
@@ -133,20 +153,18 @@ static bool vouched(const struct mob_update *u)
     return u->announced && u->port != 0;
 }
 
-/* Per-switch batches of one phase. */
-struct phase_ctx {
-    struct mob_update *u;
-    int phase;
-};
-
-static void phase_batch_done(struct mf_switch *sw, const struct sw_batch_result *r, void *arg);
+static void phase_batch_done(struct mf_switch *sw, const struct sw_batch_result *r, void *arg,
+                             int phase);
 
 void mob_emit_into_batch(void *arg, const struct of_flow_mod *fm)
 {
     struct mob_emit_batch *e = arg;
     static struct of_msg msg; /* a few KiB: not on the stack */
-    memset(&msg, 0, sizeof msg);
+    /* The header and the flow-mod are all the encoder reads: no need to
+     * clear the rest of the union for every rule of a mass migration. */
     msg.kind = OF_FLOW_MOD;
+    msg.version = 0;
+    msg.xid = 0;
     msg.u.flow_mod = *fm;
     sw_batch_add(e->batch, &msg);
     e->n++;
@@ -157,37 +175,25 @@ void mob_emit_into_batch(void *arg, const struct of_flow_mod *fm)
 typedef void phase_rules_fn(struct mob_update *u, unsigned site, const struct mob_planner *pl,
                             mob_emit_fn *emit, void *arg);
 
-struct send_all_ctx {
-    struct mob_update *u;
-    phase_rules_fn *rules;
-    int phase;
-    unsigned sent;
-};
-
-static void send_to_switch(struct mf_switch *sw, void *arg)
+/* The phase's rules for the switch of `site` join the switch's open batch
+ * (mob_tx.c), with other updates' rules of this turn. */
+static void send_to_switch(struct mob_update *u, struct mf_switch *sw, unsigned site, int phase,
+                           phase_rules_fn *rules)
 {
-    struct send_all_ctx *c = arg;
-    const struct sw_info *in = sw_get_info(sw);
-    int site = mob_site_index(c->u->app, in->dpid);
-    if (in->state != SW_READY || site < 0) {
-        return;
-    }
-    const struct mob_planner *pl = mob_planner_for(in->version);
-    struct mob_emit_batch e = {sw_batch_begin(sw), 0};
-    c->rules(c->u, (unsigned)site, pl, mob_emit_into_batch, &e);
-    struct phase_ctx *pc = malloc(sizeof *pc);
-    if (!pc) {
-        abort();
-    }
-    *pc = (struct phase_ctx){c->u, c->phase};
-    c->u->refs++;
-    c->u->pending++;
-    c->sent++;
-    sw_batch_commit(e.batch, phase_batch_done, pc);
-    if (c->phase == PH_CLEANUP && c->u->stale_overflow) {
+    struct mob_app *m = u->app;
+    const struct mob_planner *pl = mob_planner_for(sw_get_info(sw)->version);
+    struct mob_emit_batch e;
+    mob_tx_begin(m, sw, site, &e);
+    rules(u, site, pl, mob_emit_into_batch, &e);
+    u->refs++;
+    u->pending++;
+    mob_tx_end(m, site, &e, phase_batch_done, u, phase);
+    if (phase == PH_CLEANUP && u->stale_overflow) {
         /* Superseded attempts the update lost count of may have left rules
-         * that only a comparison of the switch's flows finds. */
-        mob_reconcile_start(c->u->app, sw, (unsigned)site);
+         * that only a comparison of the switch's flows finds; it reads
+         * them after the cleanup. */
+        mob_tx_flush_site(m, site);
+        mob_reconcile_start(m, sw, site);
     }
 }
 
@@ -199,16 +205,25 @@ static void phase_complete(struct mob_update *u, int phase);
  * phase before the others are even sent. */
 static unsigned send_phase(struct mob_update *u, int phase, phase_rules_fn *rules)
 {
+    struct mob_app *m = u->app;
     u->phase = phase;
     u->pending = 1;
     u->refs++;
-    struct send_all_ctx c = {u, rules, phase, 0};
-    core_foreach_switch(u->app->core, send_to_switch, &c);
-    if (--u->pending == 0 && c.sent > 0 && !u->aborted && !u->failed && u->phase == phase) {
+    unsigned sent = 0;
+    /* Every site's switch that is ready (and registered: one whose
+     * connection is closing gets nothing more). */
+    for (unsigned site = 0; site < m->cfg->n_sites; site++) {
+        struct mf_switch *sw = core_find_switch(m->core, m->cfg->sites[site].dpid);
+        if (sw) {
+            send_to_switch(u, sw, site, phase, rules);
+            sent++;
+        }
+    }
+    if (--u->pending == 0 && sent > 0 && !u->aborted && !u->failed && u->phase == phase) {
         phase_complete(u, phase);
     }
-    unref(u);
-    return c.sent;
+    mob_update_unref(u);
+    return sent;
 }
 
 static void placement_of(const struct mob_update *u, struct mob_placement *p)
@@ -351,15 +366,17 @@ static void fail_update(struct mob_update *u, const char *why)
     LOG_WRN(MOD, "update %u: %u.%u.%u.%u to %s (epoch %u) failed: %s; the binding stays at %s",
             u->id, b->hoa >> 24, (b->hoa >> 16) & 0xff, (b->hoa >> 8) & 0xff, b->hoa & 0xff,
             m->cfg->sites[u->site].name, u->epoch, why, m->cfg->sites[b->site].name);
-    if (u->probe_timer) {
-        event_del(u->probe_timer);
-    }
+    mob_probe_stop(u);
     stop_awaiting(u); /* still live: not freed here */
     if (!u->to_home && !(b->away && b->site == u->site && b->moa == u->moa)) {
         mob_pool_release(m, u->site, u->moa);
     }
     b->state = b->away ? MOB_AWAY : MOB_HOME;
-    send_phase(u, PH_CLEANUP, rules_rollback);
+    /* An update that never got its turn sent no rules; unless it inherited
+     * a superseded attempt's, there is nothing to roll back. */
+    if (u->ever_admitted || u->n_stale || u->stale_overflow) {
+        send_phase(u, PH_CLEANUP, rules_rollback);
+    }
     release_held(m, u); /* the rollback above replaces or removes their rules */
     finish_update(u);
 }
@@ -376,11 +393,11 @@ static void start_sending(struct mob_update *u)
 }
 
 /* Senders switch only when every receiver is ready and the node answered
- * the probe, or arrived where the operator announced it. */
+ * the probe, or arrived where the operator announced it. A return home has
+ * no receiving side: it is "done" once the update got its turn. */
 static void maybe_start_sending(struct mob_update *u)
 {
-    if (u->phase == PH_PROBING && (u->probe_answered || vouched(u)) &&
-        (u->receiving_done || u->to_home)) {
+    if (u->phase == PH_PROBING && (u->probe_answered || vouched(u)) && u->receiving_done) {
         start_sending(u);
     }
 }
@@ -438,12 +455,10 @@ static void complete(struct mob_update *u)
     }
 }
 
-static void phase_batch_done(struct mf_switch *sw, const struct sw_batch_result *r, void *arg)
+static void phase_batch_done(struct mf_switch *sw, const struct sw_batch_result *r, void *arg,
+                             int phase)
 {
-    struct phase_ctx *pc = arg;
-    struct mob_update *u = pc->u;
-    int phase = pc->phase;
-    free(pc);
+    struct mob_update *u = arg;
     uint64_t dpid = sw_get_info(sw)->dpid;
     if (r->status == SW_BATCH_ERRORS) {
         mob_count(u->app, MOB_C_SWITCH_ERRORS);
@@ -466,7 +481,7 @@ static void phase_batch_done(struct mf_switch *sw, const struct sw_batch_result 
             phase_complete(u, phase);
         }
     }
-    unref(u);
+    mob_update_unref(u);
 }
 
 static void phase_complete(struct mob_update *u, int phase)
@@ -474,6 +489,9 @@ static void phase_complete(struct mob_update *u, int phase)
     if (phase == PH_RECEIVING) {
         u->receiving_done = true;
         u->phase = PH_PROBING;
+        if (u->announced && u->port == 0) {
+            mob_admit_release(u); /* the node's arrival may take long */
+        }
         maybe_start_sending(u);
     } else if (phase == PH_SENDING) {
         complete(u);
@@ -514,33 +532,22 @@ static void arrival_unconfirmed(struct mob_update *u)
     stop_awaiting(u); /* last: may move u to the history */
 }
 
-static void on_probe_timer(evutil_socket_t fd, short what, void *arg)
+void mob_update_probe_exhausted(struct mob_update *u)
+{
+    mob_count(u->app, MOB_C_PROBE_TIMEOUT);
+    if (vouched(u)) {
+        arrival_unconfirmed(u);
+        return;
+    }
+    fail_update(u, "the node did not answer the ARP probe");
+}
+
+static void on_announce_timeout(evutil_socket_t fd, short what, void *arg)
 {
     struct mob_update *u = arg;
-    struct mob_app *m = u->app;
-    if (u->probe_answered || u->aborted || u->failed) {
-        return;
-    }
-    if (u->announced && u->port == 0) {
+    if (!u->aborted && !u->failed && u->port == 0) {
         fail_update(u, "the announced node did not arrive within 60 s");
-        return;
     }
-    if (u->probe_tries >= PROBE_TRIES) {
-        mob_count(m, MOB_C_PROBE_TIMEOUT);
-        if (vouched(u)) {
-            arrival_unconfirmed(u);
-            return;
-        }
-        fail_update(u, "the node did not answer the ARP probe");
-        return;
-    }
-    struct mf_switch *sw = core_find_switch(m->core, m->cfg->sites[u->site].dpid);
-    if (sw) {
-        mob_arp_send_probe(m, sw, u->port, u->b->mac, u->b->hoa);
-        u->probe_tries++;
-    }
-    struct timeval tv = {0, PROBE_INTERVAL_MS * 1000};
-    event_add(u->probe_timer, &tv);
 }
 
 /* A newer trigger wins: the older update stops where it is; its epoch's
@@ -588,10 +595,8 @@ static void supersede(struct mob_app *m, struct mob_update *old, struct mob_upda
     stop_awaiting(old); /* still live: not freed here */
     mob_count(m, MOB_C_UPDATES_SUPERSEDED);
     snprintf(old->why, sizeof old->why, "superseded by a newer move");
-    if (old->probe_timer) {
-        event_del(old->probe_timer);
-    }
     struct mob_binding *b = old->b;
+    mob_probe_stop(old);
     if (!old->to_home && !(b->away && b->site == old->site && b->moa == old->moa) &&
         old->moa != newer->moa) {
         hold_moa(m, newer, old->site, old->moa);
@@ -680,13 +685,14 @@ static struct mob_update *begin(struct mob_app *m, struct mob_binding *b, unsign
         stop_awaiting(moot);
     }
     if (prev) {
-        /* Inherit what the switches may hold from the superseded attempt. */
+        /* Inherit what the switches may hold from the superseded attempt,
+         * and its turn to send. */
+        mob_admit_transfer(prev, u);
         supersede(m, prev, u);
     }
     b->upd = u;
     b->state = MOB_UPDATING;
     mob_count(m, MOB_C_UPDATES_STARTED);
-    u->probe_timer = event_new(m->base, -1, 0, on_probe_timer, u);
     return u;
 }
 
@@ -699,16 +705,22 @@ static void send_receiving(struct mob_update *u)
     }
 }
 
-static void send_probe(struct mob_app *m, struct mob_update *u)
+/* The update's first flow-mod phase: the receiving side, or for a return
+ * home (which has none) the sending side once the probe is answered. */
+static void start_flow_mods(struct mob_update *u)
 {
-    struct mf_switch *sw = core_find_switch(m->core, m->cfg->sites[u->site].dpid);
-    if (sw) {
-        mob_arp_send_probe(m, sw, u->port, u->b->mac, u->b->hoa);
-        mob_update_event(u, MOB_STEP_PROBE_OUT, sw_get_info(sw)->dpid);
+    if (u->to_home) {
+        u->receiving_done = true;
+        maybe_start_sending(u);
+    } else {
+        send_receiving(u);
     }
-    u->probe_tries = 1;
-    struct timeval tv = {0, PROBE_INTERVAL_MS * 1000};
-    event_add(u->probe_timer, &tv);
+}
+
+void mob_update_admitted(struct mob_update *u)
+{
+    mob_update_event(u, MOB_STEP_ADMITTED, 0);
+    start_flow_mods(u);
 }
 
 void mob_update_start(struct mob_app *m, struct mob_binding *b, unsigned site, uint32_t port,
@@ -721,9 +733,10 @@ void mob_update_start(struct mob_app *m, struct mob_binding *b, unsigned site, u
              * probe goes out, and with it the sending side (once every
              * receiving barrier is in), without waiting for the answer. */
             cur->port = port;
+            event_del(cur->announce_timer);
             mob_update_event(cur, MOB_STEP_TRIGGER, m->cfg->sites[site].dpid);
             cur->phase = cur->receiving_done ? PH_PROBING : cur->phase;
-            send_probe(m, cur);
+            mob_probe_start(cur);
             maybe_start_sending(cur);
             return;
         }
@@ -740,11 +753,12 @@ void mob_update_start(struct mob_app *m, struct mob_binding *b, unsigned site, u
         return;
     }
     u->phase = PH_PROBING;
-    send_probe(m, u);
-    if (!u->to_home) {
-        send_receiving(u); /* harmless before the move: goes with the probe */
-    } else {
-        u->receiving_done = true;
+    /* The probe at once, ahead of every rule in the switch's open batch;
+     * the receiving side (harmless before the move) when the update's turn
+     * comes, normally at once too. */
+    mob_probe_start(u);
+    if (mob_admit(u)) {
+        start_flow_mods(u);
     }
 }
 
@@ -761,7 +775,7 @@ void mob_update_probe_reply(struct mob_app *m, struct mob_binding *b, unsigned s
         return;
     }
     u->probe_answered = true;
-    event_del(u->probe_timer);
+    mob_probe_stop(u);
     mob_update_event(u, MOB_STEP_PROBE_REPLY, m->cfg->sites[site].dpid);
     if (u->awaiting_probe) {
         stop_awaiting(u); /* its sending side is out already; may free u */
@@ -804,9 +818,15 @@ json_t *mobility_migrate(struct mob_app *m, const char *node, const char *site_n
     }
     u->announced = true;
     u->phase = PH_PROBING;
-    send_receiving(u);
+    u->announce_timer = event_new(m->base, -1, 0, on_announce_timeout, u);
+    if (!u->announce_timer) {
+        abort();
+    }
     struct timeval tv = {ANNOUNCE_TIMEOUT_S, 0};
-    event_add(u->probe_timer, &tv);
+    event_add(u->announce_timer, &tv);
+    if (mob_admit(u)) {
+        send_receiving(u);
+    }
     LOG_INF(MOD, "node %s announced to move to %s: MoA and receiving side ready", node,
             site_name);
     char moa[16];
@@ -825,11 +845,10 @@ void mob_updates_free(struct mob_app *m)
     while (m->awaiting) {
         stop_awaiting(m->awaiting); /* a finished one goes to the history */
     }
+    mob_admit_free(m);
     for (unsigned i = 0; i < MOB_HISTORY; i++) {
         if (m->history[i]) {
-            if (m->history[i]->probe_timer) {
-                event_free(m->history[i]->probe_timer);
-            }
+            free_timers(m->history[i]);
             free(m->history[i]);
             m->history[i] = NULL;
         }

@@ -66,7 +66,14 @@ static void on_switch_up(struct mf_app *app, struct mf_switch *sw)
 
 static void on_switch_down(struct mf_app *app, struct mf_switch *sw)
 {
-    mob_reconcile_switch_down(app_of(app), sw);
+    struct mob_app *m = app_of(app);
+    int site = mob_site_index(m, sw_get_info(sw)->dpid);
+    if (site >= 0) {
+        /* Its open batch fails now (the connection is closing), while the
+         * switch still exists: its updates' phases count it as answered. */
+        mob_tx_flush_site(m, (unsigned)site);
+    }
+    mob_reconcile_switch_down(m, sw);
 }
 
 static void on_rarp(struct mob_app *m, unsigned site, uint32_t in_port, const struct pkt_info *pkt)
@@ -173,6 +180,8 @@ struct mob_app *mobility_create(struct mf_core *core, struct event_base *base,
         m->topo.sites[i].gw_mac_known = cfg->sites[i].has_gateway_mac;
         m->topo.sites[i].gw_mac = cfg->sites[i].gateway_mac;
     }
+    m->max_active = MOB_ADMIT_DEFAULT;
+    mob_tx_init(m);
     mob_pools_init(m);
     mob_bindings_load(m);
     add_static_nodes(m);
@@ -194,6 +203,7 @@ void mobility_destroy(struct mob_app *m)
     }
     event_free(m->tick);
     mob_updates_free(m);
+    mob_tx_free(m);
     mob_reconcile_free(m);
     mob_bindings_free(m);
     mob_pools_free(m);

@@ -24,6 +24,7 @@ struct mob_store;
     X(UPDATES_COMPLETE, "updates_complete")              \
     X(UPDATES_FAILED, "updates_failed")                  \
     X(UPDATES_SUPERSEDED, "updates_superseded")          \
+    X(UPDATES_QUEUED, "updates_queued")                  \
     X(HOSTS_LEARNED, "hosts_learned")                    \
     X(ARP_ANSWERED, "arp_answered")                      \
     X(REJECT_NOT_HYPERVISOR_PORT, "reject_not_hypervisor_port") \
