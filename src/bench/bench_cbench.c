@@ -39,12 +39,18 @@
 #define LOST_S 1.0                /* latency: no answer this long, a loss */
 #define FILL_LOW (16 * 1024)      /* throughput: refill below this many bytes queued */
 #define FILL_HIGH (64 * 1024)     /* ... up to this many */
+/* Throughput: test frames a switch may have unanswered. A generator that
+ * falls behind reading (a loaded machine) must not make the controller's
+ * output queue grow until it closes the connection (matflowd's bound is
+ * 16 MiB); 4096 frames keep any controller busy. */
+#define IN_FLIGHT_MAX 4096
 
 struct bench_cb_sw {
     uint8_t *learned; /* a bit per host: its broadcast came back */
     uint32_t n_learned, next_learn;
     double last_progress;
     uint64_t seq; /* test frames sent */
+    uint64_t po_replies, fm_replies; /* Packet-Outs / flow-mods for them */
     bool waiting; /* latency mode: the frame in flight */
     uint32_t src, dst;
     double t_sent;
@@ -267,6 +273,10 @@ void bench_cbench_packet_out(struct bench_switch *sw, const struct of_packet_out
         cb->c.answered++;
     }
     struct bench_cb_sw *cs = &cb->sws[sw->idx];
+    cs->po_replies++;
+    if (sw->b->o.cb_mode == BENCH_CB_THROUGHPUT) {
+        bench_cbench_writable(sw); /* room in the window again */
+    }
     if (sw->b->o.cb_mode == BENCH_CB_LATENCY && cs->waiting && src == cs->src &&
         dst == cs->dst && cb->phase != CB_DONE) {
         cs->waiting = false;
@@ -284,6 +294,7 @@ void bench_cbench_flow_mod(struct bench_switch *sw, const struct of_flow_mod *fm
     if (fm->command == OFPFC_ADD && of_match_has(&fm->match, OFF_ETH_DST) &&
         host_of(cb, sw, fm->match.value[OFF_ETH_DST].mac, &h)) {
         cb->c.flow_mods_hosts++;
+        cb->sws[sw->idx].fm_replies++;
     } else {
         cb->c.flow_mods_other++; /* table-miss, delete-all, ... */
     }
@@ -297,7 +308,9 @@ void bench_cbench_writable(struct bench_switch *sw)
         return;
     }
     size_t queued = evbuffer_get_length(bufferevent_get_output(sw->bev));
-    while (queued + cb->out.len < FILL_HIGH) {
+    struct bench_cb_sw *cs = &cb->sws[sw->idx];
+    uint64_t replies = cs->po_replies > cs->fm_replies ? cs->po_replies : cs->fm_replies;
+    while (queued + cb->out.len < FILL_HIGH && cs->seq - replies < IN_FLIGHT_MAX) {
         put_test(cb, sw);
     }
     flush(cb, sw);
