@@ -233,7 +233,8 @@ void bench_cbench_writable(struct bench_switch *sw);
  * 10.0.0.0 + ((i + 1) << site_host_bits): a /16 each up to 255 sites
  * (10.(i+1).0.0/16), smaller beyond (a /18 each for 1000 sites), larger
  * when a /16 cannot hold a site's share of n_nodes. The gateway is .1; HoAs
- * are [256, half) of the site, the MoA pool the upper half. */
+ * are [256, quarter) of the site, the MoA pool the third quarter (one
+ * aligned block: matflowd installs a rule per block of every pool). */
 void bench_sites_init(struct bench *b, unsigned n_sites, unsigned n_nodes);
 uint32_t bench_site_prefix(const struct bench *b, unsigned site);
 uint32_t bench_site_gateway(const struct bench *b, unsigned site);

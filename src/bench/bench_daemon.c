@@ -56,7 +56,7 @@ struct eth_addr bench_site_gateway_mac(unsigned site)
 
 uint32_t bench_site_capacity(const struct bench *b)
 {
-    return (1u << (b->site_host_bits - 1)) - BENCH_HOA_FIRST;
+    return (1u << (b->site_host_bits - 2)) - BENCH_HOA_FIRST;
 }
 
 /* Node j lives at home site j % S, the (j / S)-th HoA there. */
@@ -94,8 +94,10 @@ bool bench_write_config(const struct bench *b, const char *path, uint16_t port)
         char pfx[16], gw[16], pool_lo[16], pool_hi[16];
         dotted(p, pfx, sizeof pfx);
         dotted(p | 1, gw, sizeof gw);
-        dotted(p + size / 2 + 1, pool_lo, sizeof pool_lo);
-        dotted(p + size - 2, pool_hi, sizeof pool_hi);
+        /* The MoA pool is one aligned block (the third quarter): matflowd
+         * puts a rule per address block of every pool in every switch. */
+        dotted(p + size / 2, pool_lo, sizeof pool_lo);
+        dotted(p + size / 2 + size / 4 - 1, pool_hi, sizeof pool_hi);
         struct eth_addr gw_mac = bench_site_gateway_mac(i);
         fprintf(f,
                 "  - name: site%u\n"
