@@ -221,6 +221,16 @@ def qemu_table(q):
 
 
 # ------------------------------------------------------------------ peers
+def peer_ratios(peers, version, mode, ctl):
+    """matflowd / ctl, run by run (alternating runs are paired), and the median."""
+    v = [p["matflowd/" + ctl] for p in (peers or {}).get("pairs", [])
+         if p.get("version") == version and p.get("mode") == mode and p.get("matflowd/" + ctl)]
+    if not v:
+        return [], None
+    w = sorted(v)
+    return v, w[len(w) // 2] if len(w) % 2 else (w[len(w) // 2 - 1] + w[len(w) // 2]) / 2
+
+
 def peers_table(peers):
     if not peers:
         return missing("build/bench/peers.json", "make bench-peers")
@@ -229,12 +239,14 @@ def peers_table(peers):
         return missing("a peer summary", "make bench-peers")
     rows = []
     for s in summ:
-        rows.append([s.get("controller"), s.get("version", "-"), s.get("mode"), s.get("runs", "-"),
-                     grouped(s.get("responses_per_s")),
+        ratios, med = peer_ratios(peers, s.get("version"), s.get("mode"), s.get("controller"))
+        rows.append([s.get("controller_version") or s.get("controller"), s.get("version", "-"),
+                     s.get("mode"), s.get("runs", "-"), grouped(s.get("responses_per_s")),
                      num(s.get("latency_p50_ms"), "%.3f"), num(s.get("latency_p99_ms"), "%.3f"),
-                     num(s.get("ratio"), "%.1f") + " x" if s.get("ratio") else "-"])
+                     num(s.get("controller_cpu_share"), "%.2f"),
+                     ("%.1f x (runs: %s)" % (med, ", ".join("%.1f" % r for r in ratios))) if ratios else "-"])
     return table(["controller", "OpenFlow", "mode", "runs", "responses/s (median)", "latency p50 (ms)",
-                  "latency p99 (ms)", "matflowd / this"], rows)
+                  "latency p99 (ms)", "controller core busy", "matflowd / this, pair by pair"], rows)
 
 
 # ------------------------------------------------------------------ targets
@@ -304,19 +316,25 @@ def targets(results, dis, q, peers):
                     r["update_complete"]["p99"], g(r, "rarp_to_packet_in", "p50") or 0),
                 r["update_complete"]["p99"] + (g(r, "rarp_to_packet_in", "p50") or 0) <= lim)
     for s in (peers or {}).get("summary", []) or []:
-        want = {"ovs-testcontroller": 2, "os-ken": 10}.get(s.get("controller"))
-        if want and s.get("ratio"):
-            add("learning switch >= %d x %s (%s, OpenFlow %s)" % (want, s["controller"], s.get("mode"),
-                                                                 s.get("version", "?")),
-                "%.1f x" % s["ratio"], s["ratio"] >= want)
-    best = None
+        want = {"testcontroller": 2, "os-ken": 10}.get(s.get("controller"))
+        ratios, med = peer_ratios(peers, s.get("version"), s.get("mode"), s.get("controller"))
+        if want and med is not None and s.get("mode") == "throughput":
+            add("learning-switch throughput >= %d x %s (OpenFlow %s)" % (
+                want, "ovs-testcontroller" if s["controller"] == "testcontroller" else s["controller"],
+                s.get("version", "?")),
+                "%.1f x (median of %d alternating pairs)" % (med, len(ratios)), med >= want)
+    # The largest figure of the runs with 100,000 bindings (smaller M are
+    # dominated by buffers that do not grow with M).
+    worst = None
     for name, r in (results or {}).items():
-        v = g(r, "setup", "heap_bytes_per_binding") or g(r, "setup", "rss_bytes_per_binding")
-        if v and (g(r, "params", "bindings") or 0) >= 100000:
-            best = (name, v, g(r, "setup", "rss_bytes_per_binding"))
-    if best:
+        v = g(r, "setup", "heap_bytes_per_binding")
+        if isinstance(v, (int, float)) and (g(r, "params", "bindings") or 0) >= 100000:
+            if worst is None or v > worst[1]:
+                worst = (name, v, g(r, "setup", "rss_bytes_per_binding"))
+    if worst:
         add("<= 256 bytes of controller memory per binding",
-            "%.0f B (heap, `%s`; RSS %s B)" % (best[1], best[0], num(best[2], "%.0f")), best[1] <= 256)
+            "%.0f B at most (heap by matflowd's own count, M = 100,000, worst `%s`; its RSS growth %s B)" % (
+                worst[1], worst[0], num(worst[2], "%.0f")), worst[1] <= 256)
     return table(["target (issue 4)", "measured", ""], rows)
 
 
