@@ -305,16 +305,21 @@ def targets(results, dis, q, peers):
             "; ".join("%s: downtime %s ms, first RARP -> complete %s ms" % (
                 r["nic"], num(r.get("downtime_ms"), "%.0f"), num(r.get("rarp_to_complete_ms"), "%.1f"))
                 for r in q["runs"]), None)
+    # From the RARP at the switch: the Packet-In's trip to the switch's side
+    # of the relay, the relay's D, then matflowd's trigger -> complete.
     for r in (dis or {}).get("summary", []):
         if r["delay_ms"] > 0 and r.get("update_complete") and r["bindings"] == 0:
             R = 2 * r["delay_ms"]
             lim = (1.5 if r.get("announced") else 2.5) * R + 2
-            add("D = %g ms (R = %g ms)%s: update within %s R + 2 ms = %.0f ms" % (
+            extra = (g(r, "rarp_to_packet_in", "p50") or 0) + r["delay_ms"]
+            p50 = r["update_complete"]["p50"] + extra
+            p99 = r["update_complete"]["p99"] + extra
+            verdict = ("met" if p99 <= lim else "met at p50, **missed** at p99") if p50 <= lim else "**missed**"
+            rows.append(["D = %g ms (R = %g ms)%s: first RARP -> complete within %s R + 2 ms = %.0f ms" % (
                 r["delay_ms"], R, ", after `migrate`" if r.get("announced") else "",
                 "1.5" if r.get("announced") else "2.5", lim),
-                "p99 %.1f ms (RARP -> Packet-In adds %.1f)" % (
-                    r["update_complete"]["p99"], g(r, "rarp_to_packet_in", "p50") or 0),
-                r["update_complete"]["p99"] + (g(r, "rarp_to_packet_in", "p50") or 0) <= lim)
+                "p50 %.1f ms, p99 %.1f ms (RARP -> Packet-In %.1f + D + matflowd's update)" % (
+                    p50, p99, g(r, "rarp_to_packet_in", "p50") or 0), verdict])
     for s in (peers or {}).get("summary", []) or []:
         want = {"testcontroller": 2, "os-ken": 10}.get(s.get("controller"))
         ratios, med = peer_ratios(peers, s.get("version"), s.get("mode"), s.get("controller"))
