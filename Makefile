@@ -2,6 +2,8 @@
 #
 #   make            build build/bin/matflowd and build/bin/matflowctl
 #   make check      every test; ends with "N passed, N failed"
+#   make check-sanitize  every test against ASan + UBSan builds (daemon, CLI)
+#   make check-valgrind  the daemon (build/bin) under valgrind memcheck on the testbed
 #   make demo       the demo on real Open vSwitch
 #   make fuzz       run each libFuzzer target for FUZZ_SECONDS
 #   make clean
@@ -43,9 +45,11 @@ FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=$(B)/fuzz/%)
 
 SAN_LIB_OBJS := $(LIB_SRCS:%.c=$(SAN)/obj/%.o)
 SAN_D_OBJS   := $(D_SRCS:%.c=$(SAN)/obj/%.o)
+SAN_CLI_OBJS := $(CLI_SRCS:%.c=$(SAN)/obj/%.o)
 SAN_UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(SAN)/tests/%)
 
-.PHONY: all check check-unit check-sanitize-unit demo fuzz fuzz-build clean tests bench \
+.PHONY: all check check-unit check-sanitize-unit check-sanitize check-valgrind tests-sanitize \
+        demo fuzz fuzz-build clean tests bench \
         bench-emulated bench-peers bench-disruption bench-plots bench-report
 all: $(B)/bin/matflowd $(B)/bin/matflowctl
 
@@ -94,20 +98,56 @@ $(SAN)/bin/matflowd: $(SAN_D_OBJS) $(SAN)/libmatflow.a
 	@mkdir -p $(@D)
 	$(CLANG) $(ALL_CFLAGS) $(SAN_FLAGS) -o $@ $^ $(LDLIBS)
 
-# libFuzzer targets: each links the parsing layers, built for fuzzing.
-FUZZ_LIB_SRCS := $(foreach d,src/util src/ofp src/pkt,$(wildcard $(d)/*.c))
-$(B)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_LIB_SRCS)
+$(SAN)/bin/matflowctl: $(SAN_CLI_OBJS) $(SAN)/libmatflow.a
 	@mkdir -p $(@D)
-	$(CLANG) $(ALL_CFLAGS) -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -o $@ $^ $(LDLIBS)
+	$(CLANG) $(ALL_CFLAGS) $(SAN_FLAGS) -o $@ $^ $(LDLIBS)
+
+$(SAN)/tests/golden_gen: tests/tools/golden_gen.c $(SAN)/libmatflow.a
+	@mkdir -p $(@D)
+	$(CLANG) $(ALL_CFLAGS) $(SAN_FLAGS) -Itests -o $@ $^ $(LDLIBS)
+
+# libFuzzer targets (tests/fuzz/): the library built for fuzzing (coverage,
+# ASan + UBSan) in build/fuzz/; fuzz_api and fuzz_config add the daemon's
+# request and configuration readers.
+FUZZ_CFLAGS := -O1 -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all
+FUZZ_LIB_OBJS := $(LIB_SRCS:%.c=$(B)/fuzz/obj/%.o)
+FUZZ_D_OBJS := $(patsubst %.c,$(B)/fuzz/obj/%.o,src/daemon/api.c src/daemon/api_json.c \
+               src/daemon/config.c src/daemon/config_sites.c)
+$(B)/fuzz/obj/%.o: %.c
+	@mkdir -p $(@D)
+	$(CLANG) $(ALL_CFLAGS) $(FUZZ_CFLAGS) -MMD -MP -c $< -o $@
+
+$(B)/fuzz/libmatflow.a: $(FUZZ_LIB_OBJS)
+	ar rcs $@ $^
+
+$(B)/fuzz/fuzz_api $(B)/fuzz/fuzz_config: $(FUZZ_D_OBJS)
+$(B)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(B)/fuzz/libmatflow.a $(wildcard tests/fuzz/*.h)
+	@mkdir -p $(@D)
+	$(CLANG) $(ALL_CFLAGS) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $(filter %.c %.o,$^) \
+		$(B)/fuzz/libmatflow.a $(LDLIBS)
 
 tests: all $(UNIT_BINS) $(TOOL_BINS) $(SAN_UNIT_BINS) $(SAN)/bin/matflowd $(FUZZ_BINS)
 
 check: tests
 	./tests/run-tests.sh
 
+# The whole suite against the ASan + UBSan builds: the daemon, the CLI and
+# the golden generator from build-san/ (MATFLOW_SANITIZE=1, see
+# tests/run-tests.sh); any sanitizer report of any process fails its test.
+tests-sanitize: tests $(SAN)/bin/matflowctl $(SAN)/tests/golden_gen
+check-sanitize: tests-sanitize
+	MATFLOW_SANITIZE=1 ./tests/run-tests.sh
+
+# build/bin/matflowd (-O2 -g, no sanitizer) under valgrind memcheck through
+# one testbed scenario: tests/valgrind/run.sh (root, Open vSwitch).
+check-valgrind: all
+	./tests/valgrind/run.sh
+
+# FUZZ_SECONDS per target, or FUZZ_RUNS executions each (e.g. 10000000).
 FUZZ_SECONDS ?= 60
+fuzz-build: $(FUZZ_BINS)
 fuzz: $(FUZZ_BINS)
-	./tests/fuzz/run-fuzz.sh $(FUZZ_SECONDS)
+	./tests/fuzz/run-fuzz.sh $(if $(FUZZ_RUNS),-runs=$(FUZZ_RUNS),$(FUZZ_SECONDS))
 
 demo: all
 	./scripts/demo.sh

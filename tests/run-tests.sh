@@ -15,9 +15,22 @@
 # Each test's output is kept in build/test-logs/<name>.log (integration tests
 # also leave their daemon/OVS logs and captures in build/test-logs/<name>/).
 #
+# Sanitizer reports: every process a test starts inherits ASAN_OPTIONS and
+# UBSAN_OPTIONS with log_path=build/test-logs/sanitizer/<name>/report, so
+# that an ASan, LeakSanitizer or UBSan report of any sanitized binary (a
+# unit test, the daemon, the CLI, a fuzz target), wherever its output went,
+# leaves a file there; a test after which such a file exists counts one
+# more failure ("sanitizer report"), and the report is shown.
+#
+# Sanitize mode (MATFLOW_SANITIZE=1, `make check-sanitize`): the plain unit
+# tests are left out (their san/ twins run), and MATFLOWD, MATFLOWCTL and
+# GOLDEN_GEN default to the ASan + UBSan builds in build-san/, which must
+# exist; every test that starts the daemon or the CLI then runs those.
+#
 # usage: tests/run-tests.sh [SUBSTRING...]   run only tests whose name contains one
 # Environment: TEST_TIMEOUT_UNIT (120), TEST_TIMEOUT_FUZZ (300),
-#              TEST_TIMEOUT_INTEGRATION (600) seconds; VERBOSE=1 shows each log.
+#              TEST_TIMEOUT_INTEGRATION (600) seconds; VERBOSE=1 shows each log;
+#              MATFLOW_SANITIZE=1 (above).
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 
@@ -72,9 +85,15 @@ LOGS=$ROOT/build/test-logs
 [ $# -eq 0 ] && rm -rf "$LOGS"
 mkdir -p "$LOGS"
 export CMOCKA_MESSAGE_OUTPUT=TAP
-# Sanitizers: fail hard and say where.
-export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0:print_summary=1:strict_string_checks=1}
-export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+# Sanitizers: fail hard and say where (run_test adds log_path per test).
+SAN_ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0:print_summary=1:strict_string_checks=1}
+SAN_UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+SANITIZE=${MATFLOW_SANITIZE:-0}
+if [ "$SANITIZE" = 1 ]; then
+    export MATFLOWD=${MATFLOWD:-$ROOT/build-san/bin/matflowd}
+    export MATFLOWCTL=${MATFLOWCTL:-$ROOT/build-san/bin/matflowctl}
+    export GOLDEN_GEN=${GOLDEN_GEN:-$ROOT/build-san/tests/golden_gen}
+fi
 # The python3 on PATH may be a slow shim; tests use /usr/bin/python3 anyway.
 
 filters=("$@")
@@ -124,11 +143,17 @@ run_test() {
     local log=$LOGS/$name.log
     mkdir -p "$(dirname "$log")"
     local t0 t1 rc
+    local san_dir=$LOGS/sanitizer/$name
+    rm -rf "$san_dir"
+    mkdir -p "$san_dir"
     t0=$(date +%s.%N)
     # Integration tests copy their artifacts (daemon and OVS logs, captures) here.
     # In the background, so that a Ctrl-C or TERM to this runner reaches the
     # test (timeout puts it in a process group of its own) and its teardown runs.
-    TB_ARTIFACTS=$LOGS/$name timeout -k 20 "$limit" "$@" < /dev/null > "$log" 2>&1 &
+    TB_ARTIFACTS=$LOGS/$name \
+        ASAN_OPTIONS="$SAN_ASAN_OPTIONS:log_path=$san_dir/report" \
+        UBSAN_OPTIONS="$SAN_UBSAN_OPTIONS:log_path=$san_dir/report" \
+        timeout -k 20 "$limit" "$@" < /dev/null > "$log" 2>&1 &
     current=$!
     wait "$current"
     rc=$?
@@ -141,8 +166,20 @@ run_test() {
     # A skipped test is not a passed test.
     p=$((p - skip)); f=$((f + skip))
     [ "$skip" -gt 0 ] && note="$skip skipped"
+    # Any sanitizer report of any process of the test is a failure.
+    local reports
+    reports=$(find "$san_dir" -type f -size +0 2>/dev/null | sort)
+    if [ -n "$reports" ]; then
+        f=$((f + 1)); note="sanitizer report: $(echo "$reports" | wc -l) file(s) in ${san_dir#"$ROOT"/}/"
+        for r in $reports; do
+            echo "not ok - sanitizer report ${r#"$ROOT"/}"
+            grep -E 'ERROR: |runtime error:|SUMMARY:|^ +#[0-9]+ ' "$r" | head -n 25 | sed 's/^/# /'
+        done >> "$log"
+    else
+        rm -rf "$san_dir"
+    fi
     if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then
-        f=$((f + 1)); note="timed out after ${limit} s"
+        f=$((f + 1)); note="${note:+$note; }timed out after ${limit} s"
     elif [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
         f=1; note="exit status $rc without a failed assertion"
     elif [ $((p + f)) -eq 0 ]; then
@@ -151,7 +188,7 @@ run_test() {
     record "$name" "$p" "$f" "$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')" "$note"
     if [ "$f" -gt 0 ] || [ -n "${VERBOSE:-}" ]; then
         # Show what failed: the failing lines and the diagnostics after them.
-        awk '/^not ok [0-9]+|^ok [0-9]+.*# *[Ss][Kk][Ii][Pp]/ { show = 12 }
+        awk '/^not ok [0-9]+|^not ok - sanitizer|^ok [0-9]+.*# *[Ss][Kk][Ii][Pp]/ { show = 12 }
              show > 0 { print "      | " $0; show-- }' "$log" | head -n 60
         if [ "$rc" -ne 0 ] && ! grep -qE '^not ok' "$log"; then
             tail -n 15 "$log" | sed 's/^/      | /'
@@ -167,15 +204,24 @@ missing() {
 }
 
 echo "matflow tests ($(date -u +%Y-%m-%dT%H:%M:%SZ), logs in ${LOGS#"$ROOT"/}/)"
+if [ "$SANITIZE" = 1 ]; then
+    echo "sanitize mode: ASan + UBSan everywhere: ${MATFLOWD#"$ROOT"/}, ${MATFLOWCTL#"$ROOT"/}, ${GOLDEN_GEN#"$ROOT"/}"
+    for b in "$MATFLOWD" "$MATFLOWCTL" "$GOLDEN_GEN"; do
+        [ -x "$b" ] || missing "sanitize/$(basename "$b")" "${b#"$ROOT"/} not built (make check-sanitize builds it)"
+    done
+fi
 
-# Unit tests, plain and sanitized. Every tests/unit/test_X.c must have both.
+# Unit tests, plain and sanitized. Every tests/unit/test_X.c must have both
+# (in sanitize mode, the sanitized one).
+unit_kinds="build/tests:unit build-san/tests:san"
+[ "$SANITIZE" = 1 ] && unit_kinds="build-san/tests:san"
 for src in "$ROOT"/tests/unit/test_*.c; do
     [ -f "$src" ] || continue
     t=$(basename "$src" .c)
-    [ -x "$ROOT/build/tests/$t" ] || missing "unit/$t" "build/tests/$t not built"
+    [ "$SANITIZE" = 1 ] || [ -x "$ROOT/build/tests/$t" ] || missing "unit/$t" "build/tests/$t not built"
     [ -x "$ROOT/build-san/tests/$t" ] || missing "san/$t" "build-san/tests/$t not built"
 done
-for dir_kind in "build/tests:unit" "build-san/tests:san"; do
+for dir_kind in $unit_kinds; do
     dir=$ROOT/${dir_kind%%:*}
     kind=${dir_kind##*:}
     for bin in "$dir"/test_*; do

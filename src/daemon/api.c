@@ -1,5 +1,7 @@
 /* api.c - the control socket server (libevent bufferevents on a unix
- * socket). One request line, one JSON answer, close. */
+ * socket). One request line, one JSON answer, close. The server keeps a
+ * list of its open clients: api_stop() closes them all, and a pending
+ * `ping` whose client is gone answers nobody. */
 #include "daemon/api.h"
 
 #include <errno.h>
@@ -12,6 +14,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/queue.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -21,40 +24,79 @@
 #define MOD "api"
 #define API_MAX_REQUEST 256
 
+/* One connected client, from accept to close. Every client is on its
+ * server's list, so that api_stop() can close the ones still open. */
+struct api_client {
+    struct api_server *api;
+    struct bufferevent *bev;
+    struct pending_ping *ping; /* a `ping` waiting for its barrier reply */
+    LIST_ENTRY(api_client) node;
+};
+
 struct api_server {
     struct mf_core *core;
     struct mob_app *mob; /* NULL without sites */
     struct evconnlistener *listener;
     char *path;
+    LIST_HEAD(, api_client) clients;
 };
 
-static void close_client(struct bufferevent *bev, void *arg)
+/* `ping DPID`: a BARRIER_REQUEST to the switch, answered when its reply
+ * arrives (the only request answered later). The client may go away first
+ * (or the daemon stop): then the answer has nowhere to go and is dropped.
+ * Owned by the batch: freed in on_ping_done, which runs exactly once. */
+struct pending_ping {
+    struct api_client *client; /* NULL once the client went away */
+    uint64_t dpid;
+};
+
+/* Closes the connection and frees the client; a ping it waits for stays
+ * with its batch and answers nobody. */
+static void client_free(struct api_client *c)
 {
-    bufferevent_free(bev);
+    if (c->ping) {
+        c->ping->client = NULL;
+    }
+    LIST_REMOVE(c, node);
+    bufferevent_free(c->bev);
+    free(c);
+}
+
+static void on_client_written(struct bufferevent *bev, void *arg)
+{
+    client_free(arg); /* the whole answer is out */
 }
 
 static void on_client_event(struct bufferevent *bev, short what, void *arg)
 {
     if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR | BEV_EVENT_TIMEOUT)) {
-        bufferevent_free(bev);
+        client_free(arg);
     }
 }
 
-/* A request line is a command and its arguments, separated by spaces. */
-/* `ping DPID`: a BARRIER_REQUEST to the switch, answered when its reply
- * arrives (the only request answered later). The client may go away first:
- * then the answer has nowhere to go and is dropped. */
-struct pending_ping {
-    struct bufferevent *client; /* NULL once the client went away */
-    uint64_t dpid;
-};
-
-static void send_answer(struct bufferevent *bev, json_t *doc, struct api_server *api);
+/* Writes the answer (takes ownership of doc) and closes the connection
+ * once it is out. */
+static void send_answer(struct api_client *c, json_t *doc)
+{
+    char *text = json_dumps(doc, JSON_COMPACT | JSON_REAL_PRECISION(9));
+    json_decref(doc);
+    struct evbuffer *out = bufferevent_get_output(c->bev);
+    if (text) {
+        evbuffer_add(out, text, strlen(text));
+        free(text);
+    } else {
+        evbuffer_add_printf(out, "{\"error\":\"out of memory\"}");
+    }
+    evbuffer_add(out, "\n", 1);
+    bufferevent_setcb(c->bev, NULL, on_client_written, on_client_event, c);
+    bufferevent_enable(c->bev, EV_WRITE);
+}
 
 static void on_ping_done(struct mf_switch *sw, const struct sw_batch_result *r, void *arg)
 {
     struct pending_ping *pp = arg;
-    if (pp->client) {
+    struct api_client *c = pp->client;
+    if (c) {
         json_t *doc;
         char dpid[17];
         snprintf(dpid, sizeof dpid, "%016llx", (unsigned long long)pp->dpid);
@@ -64,20 +106,13 @@ static void on_ping_done(struct mf_switch *sw, const struct sw_batch_result *r, 
         } else {
             doc = json_pack("{s:s, s:s}", "dpid", dpid, "error", "switch went away");
         }
-        bufferevent_setcb(pp->client, NULL, NULL, NULL, NULL);
-        send_answer(pp->client, doc, NULL);
+        c->ping = NULL;
+        send_answer(c, doc);
     }
     free(pp);
 }
 
-static void on_ping_client_event(struct bufferevent *bev, short what, void *arg)
-{
-    struct pending_ping *pp = arg;
-    pp->client = NULL; /* the barrier reply will find nobody to tell */
-    bufferevent_free(bev);
-}
-
-static json_t *start_ping(struct api_server *api, struct bufferevent *bev, const char *arg)
+static json_t *start_ping(struct api_server *api, struct api_client *c, const char *arg)
 {
     char *end;
     errno = 0;
@@ -89,18 +124,24 @@ static json_t *start_ping(struct api_server *api, struct bufferevent *bev, const
     if (!sw) {
         return json_pack("{s:s}", "error", "no ready switch has that dpid");
     }
+    if (!c) {
+        return json_pack("{s:s}", "error", "ping needs a connected client");
+    }
     struct pending_ping *pp = calloc(1, sizeof *pp);
     if (!pp) {
         return json_pack("{s:s}", "error", "out of memory");
     }
-    pp->client = bev;
+    pp->client = c;
     pp->dpid = dpid;
-    bufferevent_setcb(bev, NULL, NULL, on_ping_client_event, pp);
-    sw_batch_commit(sw_batch_begin(sw), on_ping_done, pp);
-    return NULL; /* answered by on_ping_done */
+    c->ping = pp;
+    /* Only a close is watched meanwhile (the request is read). */
+    bufferevent_setcb(c->bev, NULL, NULL, on_client_event, c);
+    sw_batch_commit(sw_batch_begin(sw), on_ping_done, pp); /* may answer at once */
+    return NULL;
 }
 
-static json_t *answer(struct api_server *api, struct bufferevent *bev, char *line)
+/* A request line is a command and its arguments, separated by spaces. */
+static json_t *dispatch(struct api_server *api, struct api_client *c, char *line)
 {
     char *args[4] = {NULL};
     unsigned n = 0;
@@ -116,7 +157,7 @@ static json_t *answer(struct api_server *api, struct bufferevent *bev, char *lin
         return api_json_stats(api->core, api->mob);
     }
     if (!strcmp(cmd, "ping") && n == 2) {
-        return start_ping(api, bev, args[1]);
+        return start_ping(api, c, args[1]);
     }
     bool mobility_cmd = !strcmp(cmd, "bindings") || !strcmp(cmd, "sites") ||
                         !strcmp(cmd, "events") || !strcmp(cmd, "migrate");
@@ -138,53 +179,56 @@ static json_t *answer(struct api_server *api, struct bufferevent *bev, char *lin
     return json_pack("{s:s}", "error", "unknown command or wrong arguments");
 }
 
+json_t *api_answer(struct api_server *api, struct api_client *c, char *line)
+{
+    json_t *doc = dispatch(api, c, line);
+    if (!doc && !(c && c->ping)) {
+        /* A builder failed (out of memory, text jansson refused): the
+         * client gets an answer all the same, not a hang. */
+        LOG_ERR(MOD, "no answer could be built for a request");
+        doc = json_pack("{s:s}", "error", "internal error: no answer could be built");
+    }
+    return doc;
+}
+
 static void on_client_read(struct bufferevent *bev, void *arg)
 {
-    struct api_server *api = arg;
+    struct api_client *c = arg;
     struct evbuffer *in = bufferevent_get_input(bev);
     size_t n;
     char *line = evbuffer_readln(in, &n, EVBUFFER_EOL_LF);
     if (!line) {
         if (evbuffer_get_length(in) > API_MAX_REQUEST) {
-            bufferevent_free(bev); /* not a request we could ever answer */
+            client_free(c); /* not a request we could ever answer */
         }
         return;
     }
     bufferevent_disable(bev, EV_READ);
-    json_t *doc = answer(api, bev, line);
+    json_t *doc = api_answer(c->api, c, line);
     free(line);
     if (doc) {
-        send_answer(bev, doc, api);
+        send_answer(c, doc);
     }
-}
-
-/* Writes the answer and closes the connection once it is out. */
-static void send_answer(struct bufferevent *bev, json_t *doc, struct api_server *api)
-{
-    char *text = json_dumps(doc, JSON_COMPACT | JSON_REAL_PRECISION(9));
-    json_decref(doc);
-    if (text) {
-        evbuffer_add(bufferevent_get_output(bev), text, strlen(text));
-        evbuffer_add(bufferevent_get_output(bev), "\n", 1);
-        free(text);
-    }
-    bufferevent_setcb(bev, NULL, close_client, on_client_event, api);
-    bufferevent_enable(bev, EV_WRITE);
 }
 
 static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int len,
                       void *arg)
 {
     struct api_server *api = arg;
+    struct api_client *c = calloc(1, sizeof *c);
     struct bufferevent *bev =
-        bufferevent_socket_new(evconnlistener_get_base(l), fd, BEV_OPT_CLOSE_ON_FREE);
+        c ? bufferevent_socket_new(evconnlistener_get_base(l), fd, BEV_OPT_CLOSE_ON_FREE) : NULL;
     if (!bev) {
+        free(c);
         close(fd);
         return;
     }
+    c->api = api;
+    c->bev = bev;
+    LIST_INSERT_HEAD(&api->clients, c, node);
     struct timeval tv = {5, 0};
     bufferevent_set_timeouts(bev, &tv, &tv);
-    bufferevent_setcb(bev, on_client_read, NULL, on_client_event, api);
+    bufferevent_setcb(bev, on_client_read, NULL, on_client_event, c);
     bufferevent_enable(bev, EV_READ | EV_WRITE);
 }
 
@@ -235,6 +279,7 @@ struct api_server *api_start(struct event_base *base, struct mf_core *core, stru
     api->core = core;
     api->mob = mob;
     api->path = strdup(path);
+    LIST_INIT(&api->clients);
     api->listener = evconnlistener_new_bind(base, on_accept, api, LEV_OPT_CLOSE_ON_FREE, 64,
                                             (struct sockaddr *)&sun, sizeof sun);
     if (!api->listener) {
@@ -254,6 +299,9 @@ void api_stop(struct api_server *api)
         return;
     }
     evconnlistener_free(api->listener);
+    while (!LIST_EMPTY(&api->clients)) {
+        client_free(LIST_FIRST(&api->clients)); /* answers not yet out are lost */
+    }
     unlink(api->path);
     free(api->path);
     free(api);
