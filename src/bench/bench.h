@@ -47,6 +47,7 @@ struct bench_opts {
     double delay_ms;       /* before each answer of an emulated switch */
     unsigned window;       /* set-up moves in flight at once */
     double timeout_s;      /* per phase */
+    bool durable_power;    /* controller.durability: power (else crash) */
     const char *controller;   /* tcp:ADDR:PORT of a running matflowd */
     const char *matflowd;     /* start this matflowd ourselves */
     const char *api;          /* control socket (external matflowd) */

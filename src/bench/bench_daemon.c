@@ -86,8 +86,10 @@ bool bench_write_config(const struct bench *b, const char *path, uint16_t port)
             "  database: %s\n"
             "  log_level: info\n"
             "  handshake_timeout: 60\n"
+            "  durability: %s\n"
             "sites:\n",
-            b->n_sw, b->n_sites, port, b->api_path, b->db_path);
+            b->n_sw, b->n_sites, port, b->api_path, b->db_path,
+            b->o.durable_power ? "power" : "crash");
     uint32_t size = 1u << b->site_host_bits;
     for (unsigned i = 0; i < b->n_sites; i++) {
         uint32_t p = bench_site_prefix(b, i);

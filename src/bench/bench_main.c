@@ -42,6 +42,8 @@ static void usage(FILE *f)
             "  --keep              keep the work directory\n"
             "  --write-config FILE write the YAML for N switches (listening on the port\n"
             "                      of --controller, else 6653) and exit\n"
+            "  --durability D      crash (default) or power: matflowd's\n"
+            "                      controller.durability, for the price of FULL syncs\n"
             "  --json              print the report as JSON\n"
             "cbench mode:\n"
             "  --cbench MODE       throughput: every switch keeps its connection full of\n"
@@ -60,7 +62,7 @@ static void usage(FILE *f)
 
 enum { O_SWITCHES = 256, O_BINDINGS, O_MOVES, O_MASS, O_DELAY, O_WINDOW, O_TIMEOUT, O_MATFLOWD,
        O_CONTROLLER, O_API, O_PID, O_WORKDIR, O_KEEP, O_WRITE_CONFIG, O_JSON, O_OUT, O_QUIET,
-       O_HELP, O_CBENCH, O_CONNECT, O_OF_VERSION, O_MACS, O_WARMUP, O_DURATION };
+       O_HELP, O_CBENCH, O_CONNECT, O_OF_VERSION, O_MACS, O_WARMUP, O_DURATION, O_DURABILITY };
 
 static const struct option options[] = {
     {"switches", required_argument, NULL, O_SWITCHES},
@@ -68,6 +70,7 @@ static const struct option options[] = {
     {"moves", required_argument, NULL, O_MOVES},
     {"mass", required_argument, NULL, O_MASS},
     {"delay-ms", required_argument, NULL, O_DELAY},
+    {"durability", required_argument, NULL, O_DURABILITY},
     {"window", required_argument, NULL, O_WINDOW},
     {"timeout", required_argument, NULL, O_TIMEOUT},
     {"matflowd", required_argument, NULL, O_MATFLOWD},
@@ -214,6 +217,12 @@ static int parse_args(int argc, char **argv, struct bench_opts *o)
                 return bad("--delay-ms", optarg);
             }
             o->delay_ms = u;
+            break;
+        case O_DURABILITY:
+            if (strcmp(optarg, "crash") && strcmp(optarg, "power")) {
+                return bad("--durability", optarg);
+            }
+            o->durable_power = !strcmp(optarg, "power");
             break;
         case O_WINDOW:
             if (!parse_uint(optarg, 1, 100000, &o->window)) {

@@ -413,6 +413,14 @@ static void load_controller_key(struct loader *l, const char *key, yaml_node_t *
             free(c->db_path);
             c->db_path = strdup(s);
         }
+    } else if (!strcmp(key, "durability")) {
+        if (!strcmp(s, "crash")) {
+            c->db_sync_full = false;
+        } else if (!strcmp(s, "power")) {
+            c->db_sync_full = true;
+        } else {
+            error_at(l, v, "durability must be crash or power, not '%s'", s);
+        }
     } else if (!strcmp(key, "log_level")) {
         if (!log_level_parse(s, &c->log_level)) {
             error_at(l, v, "log_level must be debug, info, warn or error, not '%s'", s);

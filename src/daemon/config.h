@@ -45,6 +45,9 @@ struct config {
     struct config_tls tls;
     char *api_path;
     char *db_path;
+    /* durability: crash (a committed binding survives a crash of matflowd:
+     * SQLite synchronous=NORMAL) or power (also a power loss: FULL). */
+    bool db_sync_full;
     struct mob_config *mob; /* sites and static mobile nodes */
     enum log_level log_level;
     struct core_options core;

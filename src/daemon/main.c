@@ -304,7 +304,11 @@ int main(int argc, char **argv)
     struct mob_app *mob = NULL;
     bool learning_wanted = config_settle_forwarding(&cfg);
     if (rc == 0 && cfg.mob->n_sites > 0) {
-        store = mob_store_open(cfg.db_path, false);
+        store = mob_store_open(cfg.db_path, cfg.db_sync_full);
+        if (store) {
+            LOG_INF("main", "bindings in %s (they survive a crash of matflowd%s)", cfg.db_path,
+                    mob_store_survives_power_loss(store) ? " and a power loss" : "");
+        }
         mob = store ? mobility_create(core, base, cfg.mob, store) : NULL;
         if (mob) {
             core_add_app(core, mobility_as_app(mob));

@@ -111,6 +111,14 @@ sed -i 's/forwarding: bridging/forwarding: learning/' "$T/fwd.yaml"
 "$D" --check-config "$T/fwd.yaml" >/dev/null 2>"$T/e"; rc=$?
 check "site forwarding: learning accepted" [ $rc = 0 ]
 
+printf 'controller:\n  durability: eventually\n' > "$T/dur.yaml"
+"$D" --check-config "$T/dur.yaml" >/dev/null 2>"$T/e"; rc=$?
+check "bad durability: exit 1" [ $rc = 1 ]
+check "bad durability: named at 2:15" grep -q "dur.yaml:2:15: durability must be crash or power, not 'eventually'" "$T/e"
+printf 'controller:\n  durability: power\n' > "$T/dur.yaml"
+"$D" --check-config "$T/dur.yaml" >/dev/null 2>"$T/e"; rc=$?
+check "durability: power accepted" [ $rc = 0 ]
+
 cat > "$T/bad.yaml" <<'Y'
 controller:
   listen:

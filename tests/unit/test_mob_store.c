@@ -152,6 +152,20 @@ static void test_open_creates_empty(void **state)
     mob_store_close(NULL); /* allowed, like free() */
 }
 
+/* controller.durability: power is SQLite's FULL, crash its NORMAL. */
+static void test_durability(void **state)
+{
+    struct fixture *f = *state;
+    struct mob_store *st = mob_store_open(f->path, false);
+    assert_non_null(st);
+    assert_false(mob_store_survives_power_loss(st));
+    mob_store_close(st);
+    st = mob_store_open(f->path, true);
+    assert_non_null(st);
+    assert_true(mob_store_survives_power_loss(st));
+    mob_store_close(st);
+}
+
 static void test_round_trip(void **state)
 {
     struct fixture *f = *state;
@@ -448,6 +462,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_open_creates_empty, setup, teardown),
         cmocka_unit_test_setup_teardown(test_round_trip, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_durability, setup, teardown),
         cmocka_unit_test_setup_teardown(test_replace_same_hoa, setup, teardown),
         cmocka_unit_test_setup_teardown(test_delete, setup, teardown),
         cmocka_unit_test_setup_teardown(test_persists_across_close, setup, teardown),

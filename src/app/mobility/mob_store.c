@@ -87,6 +87,18 @@ struct mob_store *mob_store_open(const char *path, bool sync_full)
     return st;
 }
 
+bool mob_store_survives_power_loss(struct mob_store *st)
+{
+    sqlite3_stmt *q = NULL;
+    bool full = false;
+    if (sqlite3_prepare_v2(st->db, "PRAGMA synchronous;", -1, &q, NULL) == SQLITE_OK &&
+        sqlite3_step(q) == SQLITE_ROW) {
+        full = sqlite3_column_int(q, 0) >= 2; /* 2 FULL, 3 EXTRA */
+    }
+    sqlite3_finalize(q);
+    return full;
+}
+
 void mob_store_close(struct mob_store *st)
 {
     if (!st) {

@@ -31,6 +31,9 @@ struct mob_stored_binding {
 /* Opens (creating) the database; NULL with the reason on stderr. */
 struct mob_store *mob_store_open(const char *path, bool sync_full);
 void mob_store_close(struct mob_store *st);
+/* True if commits wait for the disk (SQLite synchronous=FULL: survives a
+ * power loss), as the database itself reports it. */
+bool mob_store_survives_power_loss(struct mob_store *st);
 bool mob_store_put(struct mob_store *st, const struct mob_stored_binding *b);
 bool mob_store_delete(struct mob_store *st, uint32_t hoa);
 /* Calls fn for every stored binding; returns the number read, -1 on error. */
