@@ -112,7 +112,7 @@ $(SAN)/tests/golden_gen: tests/tools/golden_gen.c $(SAN)/libmatflow.a
 FUZZ_CFLAGS := -O1 -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all
 FUZZ_LIB_OBJS := $(LIB_SRCS:%.c=$(B)/fuzz/obj/%.o)
 FUZZ_D_OBJS := $(patsubst %.c,$(B)/fuzz/obj/%.o,src/daemon/api.c src/daemon/api_json.c \
-               src/daemon/config.c src/daemon/config_sites.c)
+               src/daemon/config.c src/daemon/config_sites.c src/daemon/config_mobility.c)
 $(B)/fuzz/obj/%.o: %.c
 	@mkdir -p $(@D)
 	$(CLANG) $(ALL_CFLAGS) $(FUZZ_CFLAGS) -MMD -MP -c $< -o $@

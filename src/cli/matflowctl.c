@@ -114,19 +114,28 @@ static void print_bindings(json_t *doc)
     }
 }
 
+/* The SWITCH column says whether the site's switch holds what it should:
+ * in_sync, reconciling (being read and corrected), lagging (why follows)
+ * or down. */
 static void print_sites(json_t *doc)
 {
-    printf("%-8s  %-16s  %-18s  %-15s  %-17s  %-9s  %s\n", "SITE", "DPID", "PREFIX", "GATEWAY",
+    printf("%-8s  %-16s  %-18s  %-15s  %-17s  %-11s  %s\n", "SITE", "DPID", "PREFIX", "GATEWAY",
            "GATEWAY MAC", "SWITCH", "MOA POOL");
     size_t i;
     json_t *s;
     json_array_foreach(json_object_get(doc, "sites"), i, s) {
         const char *gw = json_string_value(json_object_get(s, "gateway_mac"));
-        printf("%-8s  %-16s  %-18s  %-15s  %-17s  %-9s  %lld/%lld used, %lld node(s) here\n",
+        const char *why = str(s, "sync_why");
+        printf("%-8s  %-16s  %-18s  %-15s  %-17s  %-11s  %lld/%lld used, %lld node(s) here\n",
                str(s, "name"), str(s, "dpid"), str(s, "prefix"), str(s, "gateway"),
-               gw ? gw : "(learning)",
-               json_is_true(json_object_get(s, "connected")) ? "connected" : "down",
-               num(s, "pool_used"), num(s, "pool_size"), num(s, "nodes_here"));
+               gw ? gw : "(learning)", str(s, "sync"), num(s, "pool_used"),
+               num(s, "pool_size"), num(s, "nodes_here"));
+        if (why[0] || num(s, "updates_missed")) {
+            printf("          %s since %s: %s%s%lld update(s) missed\n", str(s, "sync"),
+                   json_is_string(json_object_get(s, "sync_since")) ? str(s, "sync_since")
+                                                                     : "start",
+                   why, why[0] ? "; " : "", num(s, "updates_missed"));
+        }
     }
 }
 

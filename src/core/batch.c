@@ -96,17 +96,24 @@ static void assign_xids(struct sw_batch *b)
 }
 
 /* A switch that answers echoes but never a barrier would hold every batch
- * (and every binding update waiting for it) forever: it is dropped, and
- * brought up to date when it connects again. */
+ * (and every binding update waiting for it) forever: the batch fails as
+ * TIMEOUT, so its owner can retry; after CORE_BARRIER_MISSES in a row the
+ * switch is dropped, and brought up to date when it connects again. */
 static void on_barrier_timeout(evutil_socket_t fd, short what, void *arg)
 {
     struct sw_batch *b = arg;
     struct mf_switch *sw = b->sw;
     core_count_reject(sw->core, CORE_REJECT_BARRIER_TIMEOUT);
-    LOG_WRN("batch", "switch %016llx (%s): no barrier reply in %.1f s, closing",
+    sw->barrier_misses++;
+    bool drop = sw->barrier_misses >= CORE_BARRIER_MISSES;
+    LOG_WRN("batch", "switch %016llx (%s): no barrier reply in %.1f s (%u in a row)%s",
             (unsigned long long)sw->info.dpid, sw->info.address,
-            sw->core->opts.barrier_timeout_s);
-    channel_close(sw, false); /* fails every pending batch, this one included */
+            sw->core->opts.barrier_timeout_s, sw->barrier_misses, drop ? ", closing" : "");
+    TAILQ_REMOVE(&sw->batches, b, node);
+    finish(b, SW_BATCH_TIMEOUT);
+    if (drop) {
+        channel_close(sw, false); /* fails every other pending batch */
+    }
 }
 
 void sw_batch_commit(struct sw_batch *b, sw_batch_cb *cb, void *arg)
@@ -176,6 +183,7 @@ bool batch_on_barrier_reply(struct mf_switch *sw, uint32_t xid)
     struct sw_batch *b;
     TAILQ_FOREACH(b, &sw->batches, node) {
         if (b->barrier_xid == xid) {
+            sw->barrier_misses = 0;
             TAILQ_REMOVE(&sw->batches, b, node);
             finish(b, SW_BATCH_OK);
             return true;

@@ -70,8 +70,8 @@ struct core_options {
     unsigned echo_misses;       /* unanswered echoes before the drop */
     double handshake_timeout_s; /* accept -> ready */
     size_t max_queue_bytes;     /* per-switch output bound */
-    double barrier_timeout_s;   /* a batch's barrier unanswered this long:
-                                   the switch is dropped as unresponsive */
+    double barrier_timeout_s;   /* a batch's barrier unanswered this long
+                                   fails it (SW_BATCH_TIMEOUT) */
 };
 
 void core_options_default(struct core_options *o);
@@ -168,10 +168,15 @@ struct sw_batch_error {
 enum sw_batch_status {
     SW_BATCH_OK,           /* barrier reply in, no errors */
     SW_BATCH_ERRORS,       /* barrier reply in, some messages were refused */
-    SW_BATCH_DISCONNECTED, /* the switch went away before the barrier reply
-                              (or was dropped for not answering it in time) */
+    SW_BATCH_DISCONNECTED, /* the switch went away before the barrier reply */
     SW_BATCH_REFUSED,      /* never sent: encode error or output queue full */
+    SW_BATCH_TIMEOUT,      /* no barrier reply within barrier_timeout; the
+                              switch is dropped after CORE_BARRIER_MISSES of
+                              these in a row */
 };
+/* Batches in a row whose barrier went unanswered before the switch is
+ * dropped as unresponsive (and reconciled when it returns). */
+#define CORE_BARRIER_MISSES 3
 
 struct sw_batch_result {
     enum sw_batch_status status;

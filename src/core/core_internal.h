@@ -48,6 +48,7 @@ struct mf_switch {
     struct mf_switch *holder;     /* while SW_CONFLICT_WAIT: the one we challenge */
     uint32_t probe_xid;           /* echo sent to check we are alive */
     struct sw_batch_list batches; /* committed, waiting for the barrier */
+    unsigned barrier_misses;      /* batches in a row that timed out */
     UT_hash_handle hh;         /* registry by dpid */
     TAILQ_ENTRY(mf_switch) all_node;
     TAILQ_ENTRY(mf_switch) dead_node; /* in flushing or dead */

@@ -20,6 +20,9 @@ void config_init(struct config *c)
     c->api_path = strdup(MATFLOW_DEFAULT_API);
     c->db_path = strdup(MATFLOW_DEFAULT_DB);
     c->mob = calloc(1, sizeof *c->mob);
+    if (c->mob) {
+        mob_guard_defaults(&c->mob->guard);
+    }
     c->log_level = LOG_INFO;
     core_options_default(&c->core);
 }
@@ -497,9 +500,11 @@ static void load_top_key(struct loader *l, const char *key, yaml_node_t *v)
         config_load_sites(l, v);
     } else if (!strcmp(key, "mobile_nodes")) {
         config_load_nodes(l, v);
+    } else if (!strcmp(key, "mobility")) {
+        config_load_mobility(l, v);
     } else {
-        error_at(l, v, "unknown top-level key '%s' (expected: controller, sites, mobile_nodes)",
-                 key);
+        error_at(l, v, "unknown top-level key '%s' (expected: controller, sites, mobile_nodes, "
+                 "mobility)", key);
     }
 }
 

@@ -1,6 +1,6 @@
 /* config_yaml.h - helpers shared by the readers of the configuration file
  * (config.c for `controller`, config_sites.c for `sites` and
- * `mobile_nodes`). Every error names file:line:column. */
+ * `mobile_nodes`, config_mobility.c for `mobility`). Every error names file:line:column. */
 #ifndef MATFLOW_CONFIG_YAML_H
 #define MATFLOW_CONFIG_YAML_H
 
@@ -27,5 +27,6 @@ void load_mapping(struct loader *l, yaml_node_t *map, const char *where,
 
 void config_load_sites(struct loader *l, yaml_node_t *v);
 void config_load_nodes(struct loader *l, yaml_node_t *v);
+void config_load_mobility(struct loader *l, yaml_node_t *v);
 
 #endif

@@ -331,6 +331,14 @@ class Daemon:
                  "  handshake_timeout: %s" % HANDSHAKE_TIMEOUT,
                  "  barrier_timeout: %d" % BARRIER_TIMEOUT,
                  "  max_queue_bytes: %d" % MAX_QUEUE,
+                 # The fake switches answer every probe wherever it is sent
+                 # (they model no location), and move nodes by the thousand
+                 # from one port: the defences against that are tested in
+                 # unit/test_mob_update and integration/test_hostile_packets.
+                 "mobility:",
+                 "  old_location_check: 0",
+                 "  damping_moves: 0",
+                 "  trigger_rate: 0",
                  "sites:"]
         for name, dpid in SITES:
             lines += ["  - name: %s" % name,

@@ -31,13 +31,14 @@ static void die(const char *what)
     abort();
 }
 
-/* config_init(c), with mob as its (zeroed) mob_config. */
+/* config_init(c), with mob as its mob_config (zeroed, guard defaults). */
 static void config_init_reusing(struct config *c, struct mob_config *mob)
 {
     memset(c, 0, sizeof *c);
     c->api_path = strdup(MATFLOW_DEFAULT_API);
     c->db_path = strdup(MATFLOW_DEFAULT_DB);
     memset(mob, 0, sizeof *mob);
+    mob_guard_defaults(&mob->guard);
     c->mob = mob;
     c->log_level = LOG_INFO;
     core_options_default(&c->core);

@@ -108,6 +108,13 @@ PYEOF
 
 TOPO_MN2=0
 tb_init trig
+# This test moves the MN (and spoofs it) more often than damping allows in
+# 180 s; damping has tests of its own (unit/test_mob_update,
+# integration/test_hostile_packets).
+{ cat "$ROOT/examples/testbed.yaml"; printf 'mobility:\n  damping_moves: 0\n'; } \
+    > "$TB_RUN/triggers.yaml"
+# shellcheck disable=SC2034  # read by topo_up
+TOPO_CONFIG=$TB_RUN/triggers.yaml
 topo_up
 topo_wait_ready 20 || { not_ok "switches ready"; echo "1..$n"; exit 1; }
 gw_known() { tb_matflowctl sites --json | grep -c '"gateway_mac": "' | grep -qx 3; }

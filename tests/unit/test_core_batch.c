@@ -459,24 +459,52 @@ static int setup_fast_barrier(void **state)
     return setup_with(state, &o);
 }
 
-/* A switch that answers echoes but never a barrier is dropped: otherwise it
- * would hold every batch (and what waits for them) forever. */
-static void test_unanswered_barrier_drops_the_switch(void **state)
+/* One batch of a flow-mod; returns the barrier's xid as the switch saw it. */
+static uint32_t commit_one(struct mf_switch *sw, struct batch_outcome *out)
+{
+    struct sw_batch *b = sw_batch_begin(sw);
+    add_flow(b, 5);
+    sw_batch_commit(b, on_batch, out);
+    static struct of_msg m;
+    expect_kind(OF_FLOW_MOD, &m);
+    expect_kind(OF_BARRIER_REQUEST, &m);
+    return m.xid;
+}
+
+/* An unanswered barrier fails its batch as TIMEOUT (its owner may retry)
+ * and the switch stays; an answered one in between starts the count over;
+ * CORE_BARRIER_MISSES in a row drop the switch, which would otherwise hold
+ * every batch (and what waits for them) forever. */
+static void test_unanswered_barriers_time_out_then_drop_the_switch(void **state)
 {
     struct mf_switch *sw = handshake(11);
     assert_non_null(sw);
     struct batch_outcome out = {0};
-    struct sw_batch *b = sw_batch_begin(sw);
-    add_flow(b, 5);
-    sw_batch_commit(b, on_batch, &out);
-    static struct of_msg m;
-    expect_kind(OF_FLOW_MOD, &m);
-    expect_kind(OF_BARRIER_REQUEST, &m); /* never answered */
+    commit_one(sw, &out);
     pump(300);
     assert_int_equal(out.calls, 1);
-    assert_int_equal(out.r.status, SW_BATCH_DISCONNECTED);
+    assert_int_equal(out.r.status, SW_BATCH_TIMEOUT);
+    assert_non_null(core_find_switch(fx->core, 11));
+    /* Answered: the misses start over. */
+    struct batch_outcome ok = {0};
+    send_msg(&(struct of_msg){.kind = OF_BARRIER_REPLY, .xid = commit_one(sw, &ok)});
+    pump(50);
+    assert_int_equal(ok.r.status, SW_BATCH_OK);
+    for (unsigned i = 1; i < CORE_BARRIER_MISSES; i++) {
+        struct batch_outcome miss = {0};
+        commit_one(sw, &miss);
+        pump(300);
+        assert_int_equal(miss.r.status, SW_BATCH_TIMEOUT);
+        assert_non_null(core_find_switch(fx->core, 11));
+    }
+    struct batch_outcome last = {0};
+    commit_one(sw, &last);
+    pump(300);
+    assert_int_equal(last.calls, 1);
+    assert_int_equal(last.r.status, SW_BATCH_TIMEOUT);
     assert_null(core_find_switch(fx->core, 11));
-    assert_int_equal(core_get_stats(fx->core)->rejected[CORE_REJECT_BARRIER_TIMEOUT], 1);
+    assert_int_equal(core_get_stats(fx->core)->rejected[CORE_REJECT_BARRIER_TIMEOUT],
+                     CORE_BARRIER_MISSES + 1);
 }
 
 /* Errors beyond one per message are not kept (a switch repeating itself). */
@@ -792,7 +820,7 @@ int main(void)
                                         setup_fast_echo, teardown),
         cmocka_unit_test_setup_teardown(test_echo_request_answered_with_same_xid_and_data, setup,
                                         teardown),
-        cmocka_unit_test_setup_teardown(test_unanswered_barrier_drops_the_switch,
+        cmocka_unit_test_setup_teardown(test_unanswered_barriers_time_out_then_drop_the_switch,
                                         setup_fast_barrier, teardown),
         cmocka_unit_test_setup_teardown(test_batch_errors_are_bounded, setup, teardown),
         cmocka_unit_test(test_negotiation_rule),

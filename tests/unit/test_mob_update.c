@@ -1072,6 +1072,183 @@ static void test_probe_deadline_from_departure(void **state)
     assert_int_equal(count_probes(2), MOB_PROBE_TRIES);
 }
 
+/* ---- Defences and faults (docs/SECURITY.md, docs/OPERATIONS.md) -------- */
+
+/* Moves node 0 to switch `sw` (answering its probe) and waits for it. */
+static void move_to(unsigned sw)
+{
+    node_rarp(sw);
+    pump(30);
+    node_answers(sw);
+    assert_true(pump_until(node_settled, 3000));
+    assert_int_equal(node()->site, sw);
+}
+
+/* More than damping_moves moves within the window: the next trigger is
+ * refused, counted, and changes nothing. */
+static void test_damping_refuses_a_node_that_moves_too_often(void **state)
+{
+    fx.cfg.guard.damping_moves = 3;
+    fx.cfg.guard.damping_window_s = 180;
+    move_to(1);
+    move_to(2);
+    move_to(1);
+    struct mob_binding before = *node();
+    node_rarp(2);
+    pump(100);
+    assert_null(node()->upd);
+    assert_int_equal(node()->site, before.site);
+    assert_int_equal(node()->epoch, before.epoch);
+    assert_int_equal(fx.m->counters[MOB_C_REJECT_DAMPED], 1);
+    assert_int_equal(fx.m->counters[MOB_C_UPDATES_STARTED], 3);
+    /* Once the moves are older than the window, the node may move again. */
+    fx.cfg.guard.damping_window_s = 0.05;
+    pump(60);
+    move_to(2);
+    assert_int_equal(fx.m->counters[MOB_C_REJECT_DAMPED], 1);
+}
+
+/* A port that floods RARPs is cut to its rate; another port's node moves
+ * as usual meanwhile. */
+static void test_rate_limit_is_per_port(void **state)
+{
+    fx.cfg.guard.trigger_rate = 10;
+    fx.cfg.guard.trigger_burst = 5;
+    uint8_t f[64];
+    size_t n = pkt_build_rarp(f, sizeof f, (struct eth_addr){{0x02, 0xba, 0xd0, 0, 0, 1}});
+    for (unsigned i = 0; i < 100; i++) {
+        packet_in(1, 11, f, n);
+    }
+    pump(50);
+    uint64_t limited = fx.m->counters[MOB_C_REJECT_RATE_LIMITED];
+    assert_true(limited >= 94 && limited <= 95); /* 5 of burst, maybe 1 refilled */
+    assert_int_equal(fx.m->counters[MOB_C_REJECT_UNKNOWN_MAC], 100 - limited);
+    move_to(1); /* port 10 of the same switch */
+    assert_int_equal(node()->state, MOB_AWAY);
+    assert_int_equal(fx.m->counters[MOB_C_REJECT_RATE_LIMITED], limited);
+}
+
+/* The old location is probed while the move's rules go out; silent, the
+ * move is persisted only after the check, and the data plane was switched
+ * before it ended. */
+static void test_old_location_silent_then_complete(void **state)
+{
+    fx.cfg.guard.old_location_check_s = 0.4; /* tries at 0 and 0.2 s */
+    move_to(1); /* at home it had no port: nothing to check */
+    assert_int_equal(fx.m->counters[MOB_C_OLD_LOCATION_CHECKS], 0);
+    clear_logs();
+    node_rarp(2);
+    pump(30);
+    node_answers(2);
+    pump(80);
+    assert_int_equal(count_probes(1), 1); /* the old location, asked */
+    assert_int_equal(sending_everywhere(node()->upd->epoch), N_SW);
+    assert_non_null(node()->upd); /* switched, not yet complete */
+    assert_true(pump_until(node_settled, 2000));
+    assert_int_equal(node()->state, MOB_AWAY);
+    assert_int_equal(node()->site, 2);
+    assert_int_equal(count_probes(1), 2);
+    json_t *u = last_update();
+    assert_true(step_at(u, "switched", false) >= 0);
+    assert_true(step_at(u, "switched", false) < step_at(u, "old_location_silent", false));
+    assert_true(step_at(u, "old_location_silent", false) < step_at(u, "persisted", false));
+    json_decref(u);
+}
+
+/* The node answers at its old port as well: the move is rolled back, the
+ * binding stays where it was, and the alarm is counted. */
+static void test_old_location_answers_rolls_back(void **state)
+{
+    fx.cfg.guard.old_location_check_s = 0.3;
+    move_to(1);
+    struct mob_binding before = *node();
+    node_rarp(2); /* somebody announces the node at site3 */
+    pump(30);
+    node_answers(2);
+    node_answers(1); /* ... but it is still at site2 */
+    assert_true(pump_until(node_settled, 2000));
+    assert_int_equal(fx.m->counters[MOB_C_REJECT_OLD_LOCATION_ANSWERS], 1);
+    assert_int_equal(fx.m->counters[MOB_C_UPDATES_FAILED], 1);
+    assert_int_equal(node()->site, before.site);
+    assert_int_equal(node()->moa, before.moa);
+    assert_int_equal(node()->epoch, before.epoch);
+    assert_int_equal(node()->state, MOB_AWAY);
+    /* The committed placement's sending rules are written again. */
+    for (unsigned i = 0; i < N_SW; i++) {
+        assert_true(count_mods(i, OFPFC_ADD, MOB_ROLE_SENDING, before.epoch) > 0);
+    }
+}
+
+/* A switch that refuses a phase's rules gets them again, after a
+ * doubling wait; refusing every time, it is given up on: the binding is
+ * degraded and the site shows why its switch lags. */
+static void test_refused_rules_retried_then_degraded(void **state)
+{
+    fx.cfg.guard.retries = 2;
+    fx.cfg.guard.retry_backoff_s = 0.02;
+    fx.sw[2].refuse_id = node()->id;
+    move_to(1);
+    assert_int_equal(node()->state, MOB_DEGRADED);
+    /* The receiving side, re-sent twice; then the switch is reconciled,
+     * and the sending side reaches it that way (refused again). */
+    assert_int_equal(fx.m->counters[MOB_C_RETRIES], 2);
+    assert_int_equal(fx.m->counters[MOB_C_UPDATES_DEGRADED], 1);
+    json_t *u = last_update();
+    assert_int_equal(step_count(u, "retry"), 2);
+    assert_non_null(strstr(json_string_value(json_object_get(u, "why")), "refused"));
+    json_decref(u);
+    pump(100);
+    const struct mob_site_sync *sy = &fx.m->sync[2];
+    assert_int_equal(sy->state, MOB_SYNC_LAGGING);
+    assert_non_null(strstr(sy->why, "refused"));
+    assert_true(sy->updates_missed >= 1);
+    assert_int_equal(fx.m->sync[0].state, MOB_SYNC_IN_SYNC);
+}
+
+/* Refused once, taken on the retry: the binding is not degraded. */
+static void test_refused_once_then_taken(void **state)
+{
+    fx.cfg.guard.retries = 2;
+    fx.cfg.guard.retry_backoff_s = 0.02;
+    fx.sw[2].refuse_id = node()->id;
+    node_rarp(1);
+    pump(10);
+    fx.sw[2].refuse_id = 0; /* the receiving side's error is on its way */
+    node_answers(1);
+    assert_true(pump_until(node_settled, 3000));
+    assert_int_equal(node()->state, MOB_AWAY);
+    assert_int_equal(fx.m->counters[MOB_C_RETRIES], 1);
+    assert_int_equal(fx.m->sync[2].state, MOB_SYNC_IN_SYNC);
+}
+
+static int setup_fast_barrier(void **state)
+{
+    /* setup() uses core_options_default; barriers time out fast here. */
+    int rc = setup(state);
+    fx.core->opts.barrier_timeout_s = 0.05;
+    return rc;
+}
+
+/* A switch that confirms nothing: the others complete the update; after
+ * the retries the binding is degraded, and after CORE_BARRIER_MISSES
+ * barriers in a row the switch is dropped (reconciled when it returns). */
+static void test_unconfirmed_rules_retried_then_degraded(void **state)
+{
+    fx.cfg.guard.retries = 1;
+    fx.cfg.guard.retry_backoff_s = 0.02;
+    fx.sw[2].hold = true;
+    move_to(1);
+    assert_int_equal(node()->state, MOB_DEGRADED);
+    assert_true(fx.m->counters[MOB_C_RETRIES] >= 1);
+    json_t *u = last_update();
+    assert_non_null(strstr(json_string_value(json_object_get(u, "why")), "did not confirm"));
+    json_decref(u);
+    pump(300);
+    assert_null(core_find_switch(fx.core, 3));
+    assert_int_equal(fx.m->sync[2].state, MOB_SYNC_DOWN);
+    assert_int_equal(fx.m->sync[0].state, MOB_SYNC_IN_SYNC);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1088,6 +1265,16 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_mass_errors_charged_to_their_update, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_probe_deadline_from_departure, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_damping_refuses_a_node_that_moves_too_often, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_rate_limit_is_per_port, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_old_location_silent_then_complete, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_old_location_answers_rolls_back, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_refused_rules_retried_then_degraded, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_refused_once_then_taken, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_unconfirmed_rules_retried_then_degraded,
+                                        setup_fast_barrier, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

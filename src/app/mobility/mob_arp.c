@@ -244,7 +244,23 @@ void mob_arp_packet_in(struct mob_app *m, struct mf_switch *sw, unsigned site, u
         mob_update_probe_reply(m, b, site, in_port);
         return;
     }
-    if (hv && pkt_arp_is_gratuitous(pkt) && b && a->spa == b->hoa) {
+    if (a->op == PKT_ARP_OP_REPLY && eth_addr_equal(a->tha, mob_controller_mac)) {
+        /* An answer to a probe, but not from the node that holds the
+         * address: somebody else claims the HoA. */
+        mob_count(m, MOB_C_REJECT_PROBE_REPLY_WRONG_MAC);
+        LOG_RL(LOG_WARN, MOD, "site %s port %u: probe answer for %u.%u.%u.%u from "
+               ETH_ADDR_FMT ", which does not hold it: ignored", s->name, in_port,
+               a->spa >> 24, (a->spa >> 16) & 0xff, (a->spa >> 8) & 0xff, a->spa & 0xff,
+               ETH_ADDR_ARGS(a->sha));
+        return;
+    }
+    if (pkt_arp_is_gratuitous(pkt) && b && a->spa == b->hoa) {
+        if (!hv) {
+            mob_count(m, MOB_C_REJECT_NOT_HYPERVISOR_PORT);
+            LOG_RL(LOG_WARN, MOD, "site %s: gratuitous ARP on port %u, which is no hypervisor "
+                   "port: ignored", s->name, in_port);
+            return;
+        }
         mob_count(m, MOB_C_GARP_IN);
         mob_update_start(m, b, site, in_port, "garp");
         return;

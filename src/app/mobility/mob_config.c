@@ -143,3 +143,17 @@ bool mob_site_is_hypervisor_port(const struct mob_site *s, uint32_t port)
 {
     return port_in(s->hypervisor_ports, s->n_hypervisor_ports, port);
 }
+
+void mob_guard_defaults(struct mob_guard *g)
+{
+    /* docs/SECURITY.md and docs/OPERATIONS.md say why these values. */
+    *g = (struct mob_guard){
+        .damping_moves = 5,
+        .damping_window_s = 180,
+        .trigger_rate = 200,
+        .trigger_burst = 1000,
+        .old_location_check_s = 0.3,
+        .retries = 3,
+        .retry_backoff_s = 0.1,
+    };
+}

@@ -48,7 +48,22 @@ struct mob_static_node {
     unsigned line;
 };
 
+/* The defences of docs/SECURITY.md and the fault handling of
+ * docs/OPERATIONS.md. Zero turns each one off (the daemon's configuration
+ * reader starts from mob_guard_defaults). */
+struct mob_guard {
+    unsigned damping_moves;       /* a node moving more often is refused */
+    double damping_window_s;      /* ... within this many seconds */
+    double trigger_rate;          /* RARP/ARP Packet-Ins per second per port */
+    unsigned trigger_burst;       /* ... and how many at once */
+    double old_location_check_s;  /* the old location's chance to answer */
+    unsigned retries;             /* re-sends of rules a switch refused or did not confirm */
+    double retry_backoff_s;       /* the first retry's wait, doubled each time */
+};
+void mob_guard_defaults(struct mob_guard *g);
+
 struct mob_config {
+    struct mob_guard guard;
     struct mob_site sites[MOB_MAX_SITES];
     unsigned n_sites;
     struct mob_static_node nodes[MOB_MAX_STATIC_NODES];

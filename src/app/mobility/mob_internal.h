@@ -31,6 +31,11 @@ const char *mob_state_name(enum mob_state s);
     X(PROBE_UNANSWERED, "probe_unanswered") \
     X(SENDING_OUT, "sending_out")           \
     X(SENDING_BARRIER, "sending_barrier")   \
+    X(SWITCHED, "switched")                 \
+    X(OLD_PROBE_OUT, "old_location_probe_out") \
+    X(OLD_SILENT, "old_location_silent")    \
+    X(OLD_ANSWERED, "old_location_answered") \
+    X(RETRY, "retry")                       \
     X(PERSISTED, "persisted")               \
     X(COMPLETE, "complete")                 \
     X(CLEANUP_OUT, "cleanup_out")           \
@@ -72,12 +77,21 @@ struct mob_update {
     bool receiving_done;
     int phase;          /* enum in mob_update.c */
     char trigger[16];   /* "rarp", "garp", "migrate" */
-    char why[96];       /* failure reason */
+    char why[160];      /* failure or degradation reason */
     unsigned pending;   /* batches of the current phase not yet confirmed */
     unsigned refs;      /* batch callbacks outstanding + 1 while live */
     unsigned probe_tries;
     bool probe_over;     /* answered, given up or moot: no more tries */
     unsigned switch_errors; /* OFPT_ERRORs received for this update's rules */
+    unsigned switch_lost;   /* switches that never confirmed a phase's rules */
+    /* The old location's chance to answer (mob_oldcheck.c): the move is
+     * persisted only once it stayed silent. */
+    uint8_t old_check;      /* enum mob_old_check */
+    bool switched;          /* every sending barrier in: waits for the check */
+    unsigned old_check_site;
+    uint32_t old_check_port;
+    unsigned old_check_tries;
+    struct event *old_check_timer;
     struct event *probe_timer;    /* the next try (mob_probe.c) */
     struct event *announce_timer; /* `migrate`: the node must arrive in time */
     /* Admission (mob_admit.c): an update sends flow-mods only while it
@@ -161,6 +175,17 @@ struct mob_sw {
     UT_hash_handle hh;
 };
 
+/* Whether a site's switch holds what it should (`matflowctl sites`). */
+enum mob_sync_state { MOB_SYNC_DOWN, MOB_SYNC_RECONCILING, MOB_SYNC_IN_SYNC, MOB_SYNC_LAGGING };
+struct mob_site_sync {
+    uint8_t state;           /* enum mob_sync_state */
+    bool compared;           /* reconciling: the difference went out */
+    char why[72];            /* what made it lag or go down */
+    double since;            /* wall clock of the last change */
+    uint32_t updates_missed; /* moves whose rules it did not get in time */
+};
+const char *mob_sync_state_name(enum mob_sync_state s);
+
 struct mob_app {
     struct mf_app app;
     struct mf_core *core;
@@ -188,6 +213,11 @@ struct mob_app {
     uint64_t counters[MOB_N_COUNTERS];
     struct mob_sw *reconciling; /* uthash by dpid */
     struct event *tick;
+    /* Defences (mob_guard.c): recent movers and per-port buckets. */
+    struct mob_moves *moves;
+    struct mob_bucket *buckets, *bucket_overflow;
+    struct mob_site_sync sync[MOB_MAX_SITES];
+    struct mob_retry *retries; /* pending re-sends (mob_retry.c) */
 };
 
 /* mob_binding.c */
@@ -283,6 +313,18 @@ void mob_probe_start(struct mob_update *u);
 /* No more tries: answered, given up, superseded, failed. */
 void mob_probe_stop(struct mob_update *u);
 
+/* mob_oldcheck.c - while a move's rules go out, the node's old location is
+ * probed: a node that answers there has not moved. */
+enum mob_old_check { MOB_OLD_NONE, MOB_OLD_PENDING, MOB_OLD_SILENT, MOB_OLD_ANSWERED };
+/* Starts the check if it is configured and the old location is known. */
+void mob_oldcheck_start(struct mob_update *u);
+void mob_oldcheck_stop(struct mob_update *u);
+/* True if an answer from (site, port) is the old location's: handled. */
+bool mob_oldcheck_answer(struct mob_update *u, unsigned site, uint32_t port);
+/* Called by mob_oldcheck.c with the outcome. */
+void mob_update_old_location_silent(struct mob_update *u);
+void mob_update_old_location_answered(struct mob_update *u);
+
 /* mob_arp.c */
 /* The probe frame: "who has HoA?" from 0.0.0.0 to the node's MAC. Returns
  * its length (0 if `cap` is too small). */
@@ -295,7 +337,36 @@ void mob_arp_tell_home_gateway(struct mob_app *m, struct mf_switch *sw, uint32_t
 void mob_arp_packet_in(struct mob_app *m, struct mf_switch *sw, unsigned site, uint32_t in_port,
                        const struct pkt_info *pkt);
 
+/* mob_guard.c - per-port rate limit and damping (docs/SECURITY.md). */
+struct mob_moves;
+struct mob_bucket;
+/* False (counted, logged) if the port sent more RARP/ARP than it may. */
+bool mob_guard_admit_packet(struct mob_app *m, unsigned site, uint32_t port);
+/* False (counted, logged) if the node moved too often lately. */
+bool mob_guard_allow_move(struct mob_app *m, const struct mob_binding *b);
+/* A move of `b` started: it counts against the node from now on. */
+void mob_guard_note_move(struct mob_app *m, const struct mob_binding *b);
+/* Forgets what no longer counts; on the app's tick. */
+void mob_guard_tick(struct mob_app *m);
+void mob_guard_free(struct mob_app *m);
+/* The heap both tables hold now. */
+size_t mob_guard_bytes(const struct mob_app *m);
+
+/* mob_retry.c - re-sends of a phase's rules to a switch that refused them
+ * or did not confirm them, with a doubling wait. */
+struct mob_retry;
+/* In `delay_s`, mob_update_resend(u, site, tag) runs (u is referenced
+ * until then). */
+void mob_retry_schedule(struct mob_update *u, unsigned site, int tag, double delay_s);
+void mob_retries_free(struct mob_app *m);
+void mob_update_resend(struct mob_update *u, unsigned site, int tag);
+
 /* mob_reconcile.c */
+/* Sets a site's sync state (logged when it changes). */
+void mob_sync_set(struct mob_app *m, unsigned site, enum mob_sync_state state, const char *why);
+/* True if updates may send to the site's switch: connected and, if it is
+ * being reconciled, its difference already sent (later rules follow it). */
+bool mob_sync_may_send(const struct mob_app *m, unsigned site);
 void mob_reconcile_start(struct mob_app *m, struct mf_switch *sw, unsigned site);
 void mob_reconcile_message(struct mob_app *m, struct mf_switch *sw, const struct of_msg *msg);
 void mob_reconcile_switch_down(struct mob_app *m, struct mf_switch *sw);

@@ -64,14 +64,18 @@ json_t *mobility_json_sites(struct mob_app *m)
         HASH_ITER(hh_hoa, m->by_hoa, b, tmp) {
             here += b->site == i;
         }
+        const struct mob_site_sync *sy = &m->sync[i];
         json_array_append_new(
-            list, json_pack("{s:s, s:o, s:s, s:o, s:o, s:b, s:i, s:i, s:i}", "name", s->name,
-                            "dpid", dpid_json(s->dpid), "prefix", prefix, "gateway",
-                            ip_json(s->gateway), "gateway_mac",
+            list, json_pack("{s:s, s:o, s:s, s:o, s:o, s:b, s:i, s:i, s:i, s:s, s:s, s:o, s:i}",
+                            "name", s->name, "dpid", dpid_json(s->dpid), "prefix", prefix,
+                            "gateway", ip_json(s->gateway), "gateway_mac",
                             st->gw_mac_known ? mac_json(st->gw_mac) : json_null(), "connected",
                             core_find_switch(m->core, s->dpid) != NULL, "pool_size",
                             (int)m->pools[i].n, "pool_used", (int)m->pools[i].n_used,
-                            "nodes_here", (int)here));
+                            "nodes_here", (int)here, "sync", mob_sync_state_name(sy->state),
+                            "sync_why", sy->why, "sync_since",
+                            sy->since ? time_json(sy->since) : json_null(), "updates_missed",
+                            (int)sy->updates_missed));
     }
     return json_pack("{s:o}", "sites", list);
 }

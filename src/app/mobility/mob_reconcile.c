@@ -19,6 +19,40 @@
 
 #define MOD "reconcile"
 
+const char *mob_sync_state_name(enum mob_sync_state st)
+{
+    static const char *const names[] = {"down", "reconciling", "in_sync", "lagging"};
+    return (unsigned)st < sizeof names / sizeof names[0] ? names[st] : "unknown";
+}
+
+void mob_sync_set(struct mob_app *m, unsigned site, enum mob_sync_state state, const char *why)
+{
+    struct mob_site_sync *sy = &m->sync[site];
+    bool changed = sy->state != state || strcmp(sy->why, why);
+    if (sy->state != state) {
+        sy->since = time_wall();
+    }
+    sy->state = state;
+    sy->compared = false;
+    snprintf(sy->why, sizeof sy->why, "%s", why);
+    if (!changed) {
+        return;
+    }
+    if (state == MOB_SYNC_LAGGING) {
+        LOG_WRN(MOD, "site %s: its switch lags: %s", m->cfg->sites[site].name, why);
+    } else {
+        LOG_INF(MOD, "site %s: %s%s%s", m->cfg->sites[site].name, mob_sync_state_name(state),
+                why[0] ? ": " : "", why);
+    }
+}
+
+bool mob_sync_may_send(const struct mob_app *m, unsigned site)
+{
+    const struct mob_site_sync *sy = &m->sync[site];
+    return sy->state == MOB_SYNC_IN_SYNC || sy->state == MOB_SYNC_LAGGING ||
+           (sy->state == MOB_SYNC_RECONCILING && sy->compared);
+}
+
 bool mob_gateways_known(const struct mob_app *m)
 {
     for (unsigned i = 0; i < m->topo.n_sites; i++) {
@@ -126,6 +160,9 @@ void mob_reconcile_start(struct mob_app *m, struct mf_switch *sw, unsigned site)
     }
     ms->site = site;
     ms->full = mob_gateways_known(m);
+    /* Updates leave it alone until the difference is out: it is computed
+     * from their state at that moment, and what they send later follows it. */
+    mob_sync_set(m, site, MOB_SYNC_RECONCILING, "");
     ask_flows(m, sw, ms);
 }
 
@@ -156,10 +193,26 @@ static void add_delete_strict(struct mob_emit_batch *c, const struct mob_planner
 static void reconcile_done(struct mf_switch *sw, const struct sw_batch_result *r, void *arg)
 {
     struct mob_app *m = arg;
+    int site = mob_site_index(m, sw_get_info(sw)->dpid);
     if (r->status == SW_BATCH_ERRORS) {
         mob_count(m, MOB_C_SWITCH_ERRORS);
         LOG_WRN(MOD, "switch %016llx refused %u of %u reconciliation messages",
                 (unsigned long long)sw_get_info(sw)->dpid, r->n_errors, r->n_msgs);
+    }
+    if (site < 0 || m->sync[site].state != MOB_SYNC_RECONCILING) {
+        return; /* gone, or reconciled again meanwhile */
+    }
+    char why[72];
+    if (r->status == SW_BATCH_OK) {
+        bool full = mob_gateways_known(m);
+        mob_sync_set(m, (unsigned)site, full ? MOB_SYNC_IN_SYNC : MOB_SYNC_LAGGING,
+                     full ? "" : "base rules only: a gateway MAC is not known yet");
+    } else if (r->status == SW_BATCH_ERRORS) {
+        snprintf(why, sizeof why, "reconciliation: %u of %u refused (first: type %u code %u)",
+                 r->n_errors, r->n_msgs, r->errors[0].type, r->errors[0].code);
+        mob_sync_set(m, (unsigned)site, MOB_SYNC_LAGGING, why);
+    } else if (r->status == SW_BATCH_TIMEOUT) {
+        mob_sync_set(m, (unsigned)site, MOB_SYNC_LAGGING, "reconciliation: no barrier reply");
     }
 }
 
@@ -208,6 +261,7 @@ static void finish(struct mob_app *m, struct mf_switch *sw, struct mob_sw *ms)
             added++;
         }
     }
+    m->sync[ms->site].compared = true;
     sw_batch_commit(c.batch, reconcile_done, m);
     m->counters[MOB_C_FLOWS_KEPT_ON_RECONCILE] += kept;
     m->counters[MOB_C_FLOWS_REMOVED_ON_RECONCILE] += removed;

@@ -73,6 +73,10 @@ static void free_timers(struct mob_update *u)
         event_free(u->announce_timer);
         u->announce_timer = NULL;
     }
+    if (u->old_check_timer) {
+        event_free(u->old_check_timer);
+        u->old_check_timer = NULL;
+    }
 }
 
 /* A finished update goes to the history ring once no batch refers to it. */
@@ -101,6 +105,7 @@ static void finish_update(struct mob_update *u)
     if (u->announce_timer) {
         event_del(u->announce_timer);
     }
+    mob_oldcheck_stop(u);
     mob_admit_release(u); /* may start waiting updates */
     mob_update_unref(u); /* the reference the update holds on itself while live */
 }
@@ -154,7 +159,12 @@ static bool vouched(const struct mob_update *u)
 }
 
 static void phase_batch_done(struct mf_switch *sw, const struct sw_batch_result *r, void *arg,
-                             int phase);
+                             int tag);
+
+/* A batch's tag: the phase, and which re-send of it this is. */
+#define TAG(phase, attempt) ((phase) | (attempt) << 8)
+#define TAG_PHASE(tag) ((tag) & 0xff)
+#define TAG_ATTEMPT(tag) ((unsigned)(tag) >> 8)
 
 void mob_emit_into_batch(void *arg, const struct of_flow_mod *fm)
 {
@@ -178,7 +188,7 @@ typedef void phase_rules_fn(struct mob_update *u, unsigned site, const struct mo
 /* The phase's rules for the switch of `site` join the switch's open batch
  * (mob_tx.c), with other updates' rules of this turn. */
 static void send_to_switch(struct mob_update *u, struct mf_switch *sw, unsigned site, int phase,
-                           phase_rules_fn *rules)
+                           phase_rules_fn *rules, unsigned attempt)
 {
     struct mob_app *m = u->app;
     const struct mob_planner *pl = mob_planner_for(sw_get_info(sw)->version);
@@ -187,7 +197,7 @@ static void send_to_switch(struct mob_update *u, struct mf_switch *sw, unsigned 
     rules(u, site, pl, mob_emit_into_batch, &e);
     u->refs++;
     u->pending++;
-    mob_tx_end(m, site, &e, phase_batch_done, u, phase);
+    mob_tx_end(m, site, &e, phase_batch_done, u, TAG(phase, attempt));
     if (phase == PH_CLEANUP && u->stale_overflow) {
         /* Superseded attempts the update lost count of may have left rules
          * that only a comparison of the switch's flows finds; it reads
@@ -214,9 +224,12 @@ static unsigned send_phase(struct mob_update *u, int phase, phase_rules_fn *rule
      * connection is closing gets nothing more). */
     for (unsigned site = 0; site < m->cfg->n_sites; site++) {
         struct mf_switch *sw = core_find_switch(m->core, m->cfg->sites[site].dpid);
-        if (sw) {
-            send_to_switch(u, sw, site, phase, rules);
+        if (sw && mob_sync_may_send(m, site)) {
+            send_to_switch(u, sw, site, phase, rules, 0);
             sent++;
+        } else if (phase == PH_SENDING) {
+            /* Reconciliation brings it up to date (mob_reconcile.c). */
+            m->sync[site].updates_missed++;
         }
     }
     if (--u->pending == 0 && sent > 0 && !u->aborted && !u->failed && u->phase == phase) {
@@ -367,6 +380,7 @@ static void fail_update(struct mob_update *u, const char *why)
             u->id, b->hoa >> 24, (b->hoa >> 16) & 0xff, (b->hoa >> 8) & 0xff, b->hoa & 0xff,
             m->cfg->sites[u->site].name, u->epoch, why, m->cfg->sites[b->site].name);
     mob_probe_stop(u);
+    mob_oldcheck_stop(u);
     stop_awaiting(u); /* still live: not freed here */
     if (!u->to_home && !(b->away && b->site == u->site && b->moa == u->moa)) {
         mob_pool_release(m, u->site, u->moa);
@@ -417,11 +431,15 @@ static void complete(struct mob_update *u)
     /* A switch refused some rules: traffic may not follow everywhere. An
      * announced arrival the probe never confirmed: traffic follows, but
      * nobody has seen the node answer at its new port. */
-    bool degraded = u->switch_errors || u->probe_unanswered;
+    bool degraded = u->switch_errors || u->switch_lost || u->probe_unanswered;
     b->state = degraded ? MOB_DEGRADED : b->away ? MOB_AWAY : MOB_HOME;
-    if (u->switch_errors) {
-        snprintf(u->why, sizeof u->why, "%s%u rule(s) refused by switches",
-                 u->probe_unanswered ? UNCONFIRMED_WHY "; " : "", u->switch_errors);
+    if (u->switch_errors || u->switch_lost) {
+        snprintf(u->why, sizeof u->why, "%s%u rule(s) refused, %u switch(es) did not confirm",
+                 u->probe_unanswered ? UNCONFIRMED_WHY "; " : "", u->switch_errors,
+                 u->switch_lost);
+    }
+    if (degraded) {
+        mob_count(m, MOB_C_UPDATES_DEGRADED);
     }
     if (!mob_binding_persist(m, b)) {
         b->state = MOB_DEGRADED; /* the switches have it; the disk does not */
@@ -436,6 +454,10 @@ static void complete(struct mob_update *u)
             m->cfg->sites[b->site].name, b->moa >> 24, (b->moa >> 16) & 0xff,
             (b->moa >> 8) & 0xff, b->moa & 0xff, b->away ? "away" : "home", b->epoch,
             us / 1000.0);
+    if (degraded) {
+        LOG_WRN(MOD, "binding %u.%u.%u.%u is degraded: %s", b->hoa >> 24, (b->hoa >> 16) & 0xff,
+                (b->hoa >> 8) & 0xff, b->hoa & 0xff, u->why);
+    }
     if (u->old_away && (u->old_site != u->site || u->old_moa != b->moa)) {
         mob_pool_release(m, u->old_site, u->old_moa);
     }
@@ -455,20 +477,83 @@ static void complete(struct mob_update *u)
     }
 }
 
+static phase_rules_fn *rules_of_phase(int phase)
+{
+    return phase == PH_RECEIVING ? rules_receiving
+           : phase == PH_SENDING ? rules_sending
+           : phase == PH_CLEANUP ? rules_cleanup
+                                 : NULL;
+}
+
+/* The switch refused some of the phase's rules or did not confirm them:
+ * they go again after a wait, while the phase waits for this switch. */
+static bool retry_later(struct mob_update *u, struct mf_switch *sw, unsigned site, int tag,
+                        const struct sw_batch_result *r)
+{
+    const struct mob_guard *g = &u->app->cfg->guard;
+    unsigned attempt = TAG_ATTEMPT(tag);
+    if (attempt >= g->retries || !rules_of_phase(TAG_PHASE(tag))) {
+        return false;
+    }
+    double delay = g->retry_backoff_s * (double)(1u << attempt);
+    mob_count(u->app, MOB_C_RETRIES);
+    mob_update_event(u, MOB_STEP_RETRY, sw_get_info(sw)->dpid);
+    LOG_WRN(MOD, "update %u: switch %016llx %s; sending again in %.2f s (retry %u of %u)",
+            u->id, (unsigned long long)sw_get_info(sw)->dpid,
+            r->status == SW_BATCH_TIMEOUT ? "did not confirm the rules" : "refused rules",
+            delay, attempt + 1, g->retries);
+    mob_retry_schedule(u, site, TAG(TAG_PHASE(tag), attempt + 1), delay);
+    return true;
+}
+
+/* Retries spent: the switch lags behind this update. It is reconciled
+ * (read and corrected) now; the binding ends degraded. */
+static void give_up_on_switch(struct mob_update *u, struct mf_switch *sw, unsigned site,
+                              const struct sw_batch_result *r)
+{
+    struct mob_app *m = u->app;
+    char why[72];
+    if (r->status == SW_BATCH_TIMEOUT) {
+        u->switch_lost++;
+        snprintf(why, sizeof why, "no barrier reply (update %u)", u->id);
+    } else {
+        snprintf(why, sizeof why, "refused rules: error type %u code %u (update %u)",
+                 r->errors[0].type, r->errors[0].code, u->id);
+    }
+    m->sync[site].updates_missed++;
+    mob_sync_set(m, site, MOB_SYNC_LAGGING, why);
+    if (r->status == SW_BATCH_TIMEOUT) {
+        return; /* reading its flows would time out too; it is dropped soon */
+    }
+    mob_reconcile_start(m, sw, site);
+}
+
 static void phase_batch_done(struct mf_switch *sw, const struct sw_batch_result *r, void *arg,
-                             int phase)
+                             int tag)
 {
     struct mob_update *u = arg;
+    struct mob_app *m = u->app;
+    int phase = TAG_PHASE(tag);
     uint64_t dpid = sw_get_info(sw)->dpid;
+    int site = mob_site_index(m, dpid);
+    bool live = !u->aborted && !u->failed && phase == u->phase;
+    bool fault = r->status == SW_BATCH_ERRORS || r->status == SW_BATCH_TIMEOUT;
+    if (live && fault && site >= 0 && retry_later(u, sw, (unsigned)site, tag, r)) {
+        mob_update_unref(u); /* the retry holds its own reference */
+        return;
+    }
     if (r->status == SW_BATCH_ERRORS) {
-        mob_count(u->app, MOB_C_SWITCH_ERRORS);
+        mob_count(m, MOB_C_SWITCH_ERRORS);
         LOG_WRN(MOD, "switch %016llx refused %u of %u rules of update %u (first: type %u code %u)",
                 (unsigned long long)dpid, r->n_errors, r->n_msgs, u->id, r->errors[0].type,
                 r->errors[0].code);
         u->switch_errors += r->n_errors;
     }
+    if (live && fault && site >= 0) {
+        give_up_on_switch(u, sw, (unsigned)site, r);
+    }
     /* A switch that went away is brought up to date when it returns. */
-    if (!u->aborted && !u->failed && phase == u->phase) {
+    if (live) {
         static const enum mob_step barrier_step[] = {
             [PH_RECEIVING] = MOB_STEP_RECEIVING_BARRIER,
             [PH_SENDING] = MOB_STEP_SENDING_BARRIER,
@@ -484,6 +569,25 @@ static void phase_batch_done(struct mf_switch *sw, const struct sw_batch_result 
     mob_update_unref(u);
 }
 
+void mob_update_resend(struct mob_update *u, unsigned site, int tag)
+{
+    struct mob_app *m = u->app;
+    int phase = TAG_PHASE(tag);
+    if (u->aborted || u->failed || phase != u->phase) {
+        return;
+    }
+    struct mf_switch *sw = core_find_switch(m->core, m->cfg->sites[site].dpid);
+    u->pending--; /* this switch's share: sent again below, or given up */
+    if (sw && mob_sync_may_send(m, site)) {
+        send_to_switch(u, sw, site, phase, rules_of_phase(phase), TAG_ATTEMPT(tag));
+        return;
+    }
+    /* Gone meanwhile: reconciled when it returns. */
+    if (u->pending == 0) {
+        phase_complete(u, phase);
+    }
+}
+
 static void phase_complete(struct mob_update *u, int phase)
 {
     if (phase == PH_RECEIVING) {
@@ -494,6 +598,11 @@ static void phase_complete(struct mob_update *u, int phase)
         }
         maybe_start_sending(u);
     } else if (phase == PH_SENDING) {
+        mob_update_event(u, MOB_STEP_SWITCHED, 0);
+        if (u->old_check == MOB_OLD_PENDING) {
+            u->switched = true; /* persisted once the old location is silent */
+            return;
+        }
         complete(u);
     } else if (phase == PH_CLEANUP && u->complete) {
         if (u->to_home) {
@@ -530,6 +639,28 @@ static void arrival_unconfirmed(struct mob_update *u)
             b->hoa >> 24, (b->hoa >> 16) & 0xff, (b->hoa >> 8) & 0xff, b->hoa & 0xff,
             m->cfg->sites[u->site].name, u->probe_tries, u->port);
     stop_awaiting(u); /* last: may move u to the history */
+}
+
+void mob_update_old_location_silent(struct mob_update *u)
+{
+    if (u->switched && !u->failed && !u->aborted && !u->complete) {
+        complete(u);
+    }
+}
+
+/* The node answered where it was: whoever announced it elsewhere is not
+ * it, or it is in two places. Either way it did not move. */
+void mob_update_old_location_answered(struct mob_update *u)
+{
+    struct mob_app *m = u->app;
+    struct mob_binding *b = u->b;
+    mob_count(m, MOB_C_REJECT_OLD_LOCATION_ANSWERS);
+    LOG_ERR(MOD, "ALARM: %u.%u.%u.%u (" ETH_ADDR_FMT ") announced at %s port %u still answers "
+            "at %s port %u: the move is rolled back (spoofed announcement or duplicate MAC)",
+            b->hoa >> 24, (b->hoa >> 16) & 0xff, (b->hoa >> 8) & 0xff, b->hoa & 0xff,
+            ETH_ADDR_ARGS(b->mac), m->cfg->sites[u->site].name, u->port,
+            m->cfg->sites[u->old_check_site].name, u->old_check_port);
+    fail_update(u, "the node still answers at its old location (alarm)");
 }
 
 void mob_update_probe_exhausted(struct mob_update *u)
@@ -592,6 +723,7 @@ static void add_stale(struct mob_update *u, unsigned site, uint32_t moa, uint32_
 static void supersede(struct mob_app *m, struct mob_update *old, struct mob_update *newer)
 {
     old->aborted = true;
+    mob_oldcheck_stop(old);
     stop_awaiting(old); /* still live: not freed here */
     mob_count(m, MOB_C_UPDATES_SUPERSEDED);
     snprintf(old->why, sizeof old->why, "superseded by a newer move");
@@ -737,6 +869,7 @@ void mob_update_start(struct mob_app *m, struct mob_binding *b, unsigned site, u
             mob_update_event(cur, MOB_STEP_TRIGGER, m->cfg->sites[site].dpid);
             cur->phase = cur->receiving_done ? PH_PROBING : cur->phase;
             mob_probe_start(cur);
+            mob_oldcheck_start(cur);
             maybe_start_sending(cur);
             return;
         }
@@ -748,15 +881,20 @@ void mob_update_start(struct mob_app *m, struct mob_binding *b, unsigned site, u
         mob_count(m, MOB_C_DUPLICATE_ANNOUNCEMENT);
         return;
     }
+    if (!mob_guard_allow_move(m, b)) {
+        return;
+    }
     struct mob_update *u = begin(m, b, site, port, trigger);
     if (!u) {
         return;
     }
+    mob_guard_note_move(m, b);
     u->phase = PH_PROBING;
     /* The probe at once, ahead of every rule in the switch's open batch;
      * the receiving side (harmless before the move) when the update's turn
      * comes, normally at once too. */
     mob_probe_start(u);
+    mob_oldcheck_start(u);
     if (mob_admit(u)) {
         start_flow_mods(u);
     }
@@ -766,6 +904,9 @@ void mob_update_probe_reply(struct mob_app *m, struct mob_binding *b, unsigned s
                             uint32_t port)
 {
     struct mob_update *u = b->upd;
+    if (u && mob_oldcheck_answer(u, site, port)) {
+        return;
+    }
     if (!u || u->probe_answered) {
         u = awaiting_for(m, b); /* an announced arrival, complete already? */
     }
@@ -816,6 +957,7 @@ json_t *mobility_migrate(struct mob_app *m, const char *node, const char *site_n
     if (!u) {
         return json_pack("{s:s}", "error", "cannot start: gateway MAC unknown or pool exhausted");
     }
+    mob_guard_note_move(m, b); /* the operator's move is not refused, but counts */
     u->announced = true;
     u->phase = PH_PROBING;
     u->announce_timer = event_new(m->base, -1, 0, on_announce_timeout, u);

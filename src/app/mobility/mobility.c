@@ -72,6 +72,7 @@ static void on_switch_down(struct mf_app *app, struct mf_switch *sw)
         /* Its open batch fails now (the connection is closing), while the
          * switch still exists: its updates' phases count it as answered. */
         mob_tx_flush_site(m, (unsigned)site);
+        mob_sync_set(m, (unsigned)site, MOB_SYNC_DOWN, "disconnected");
     }
     mob_reconcile_switch_down(m, sw);
 }
@@ -120,6 +121,10 @@ static void on_packet_in(struct mf_app *app, struct mf_switch *sw, const struct 
         sw_get_info(sw)->version != OF_VERSION_1_0 && !mob_cookie_is_ours(pi->cookie)) {
         return;
     }
+    if ((pkt->kind == PKT_KIND_RARP || pkt->kind == PKT_KIND_ARP) &&
+        !mob_guard_admit_packet(m, (unsigned)site, in_port_of(pi))) {
+        return;
+    }
     if (pkt->kind == PKT_KIND_RARP) {
         on_rarp(m, (unsigned)site, in_port_of(pi), pkt);
     } else if (pkt->kind == PKT_KIND_ARP) {
@@ -137,6 +142,7 @@ static void on_message(struct mf_app *app, struct mf_switch *sw, const struct of
 static void on_tick(evutil_socket_t fd, short what, void *arg)
 {
     struct mob_app *m = arg;
+    mob_guard_tick(m);
     for (unsigned i = 0; i < m->topo.n_sites; i++) {
         if (m->topo.sites[i].gw_mac_known) {
             continue;
@@ -176,6 +182,7 @@ struct mob_app *mobility_create(struct mf_core *core, struct event_base *base,
                              .message = on_message};
     m->topo.n_sites = cfg->n_sites;
     for (unsigned i = 0; i < cfg->n_sites; i++) {
+        snprintf(m->sync[i].why, sizeof m->sync[i].why, "never connected");
         m->topo.sites[i].cfg = &cfg->sites[i];
         m->topo.sites[i].gw_mac_known = cfg->sites[i].has_gateway_mac;
         m->topo.sites[i].gw_mac = cfg->sites[i].gateway_mac;
@@ -202,9 +209,11 @@ void mobility_destroy(struct mob_app *m)
         return;
     }
     event_free(m->tick);
+    mob_retries_free(m);
     mob_updates_free(m);
     mob_tx_free(m);
     mob_reconcile_free(m);
+    mob_guard_free(m);
     mob_bindings_free(m);
     mob_pools_free(m);
     free(m);

@@ -40,7 +40,15 @@ struct mob_store;
     X(SWITCH_ERRORS, "switch_errors")                    \
     X(FLOWS_ADDED_ON_RECONCILE, "flows_added_on_reconcile") \
     X(FLOWS_REMOVED_ON_RECONCILE, "flows_removed_on_reconcile") \
-    X(FLOWS_KEPT_ON_RECONCILE, "flows_kept_on_reconcile")
+    X(FLOWS_KEPT_ON_RECONCILE, "flows_kept_on_reconcile") \
+    X(REJECT_RATE_LIMITED, "reject_rate_limited")        \
+    X(REJECT_DAMPED, "reject_damped")                    \
+    X(REJECT_PROBE_REPLY_WRONG_MAC, "reject_probe_reply_wrong_mac") \
+    X(OLD_LOCATION_CHECKS, "old_location_checks")        \
+    X(REJECT_OLD_LOCATION_ANSWERS, "reject_old_location_answers") \
+    X(RETRIES, "retries")                                \
+    X(UPDATES_DEGRADED, "updates_degraded")              \
+    X(UPDATES_RESUMED, "updates_resumed")
 
 enum mob_counter {
 #define MOB_COUNTER_ENUM(name, str) MOB_C_##name,
