@@ -50,7 +50,7 @@ SAN_UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(SAN)/tests/%)
 
 .PHONY: all check check-unit check-sanitize-unit check-sanitize check-valgrind tests-sanitize \
         demo fuzz fuzz-build clean tests bench \
-        bench-emulated bench-peers bench-disruption bench-plots bench-report
+        bench-emulated bench-peers bench-flood bench-disruption bench-plots bench-report
 all: $(B)/bin/matflowd $(B)/bin/matflowctl
 
 $(B)/libmatflow.a: $(LIB_OBJS)
@@ -160,6 +160,7 @@ bench: $(BENCH_TOOLS)
 	rc=0; \
 	$(MAKE) --no-print-directory bench-emulated || rc=1; \
 	$(MAKE) --no-print-directory bench-peers || rc=1; \
+	$(MAKE) --no-print-directory bench-flood || rc=1; \
 	$(MAKE) --no-print-directory bench-disruption || rc=1; \
 	$(MAKE) --no-print-directory bench-plots bench-report || rc=1; \
 	exit $$rc
@@ -171,6 +172,11 @@ bench-emulated: all $(B)/bin/matflow-bench
 # matflowd's learning switch against ovs-testcontroller and os-ken (cbench-style).
 bench-peers: all $(B)/bin/matflow-bench
 	./scripts/bench-peers.sh
+
+# The other sites' binding updates while one port floods RARP/ARP Packet-Ins,
+# against unloaded runs (alternating, same parameters).
+bench-flood: all $(B)/bin/matflow-bench
+	./scripts/bench-flood.sh
 
 # Data-path disruption on the real testbed, with delays on the OpenFlow channel.
 # Then the same moves with delays between the sites (delaying forwarders on

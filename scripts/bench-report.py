@@ -4,16 +4,19 @@
 Reads what the benchmarks left in build/bench (runs nothing):
   results.json                 scripts/bench.sh (matflow-bench)
   peers.json                   scripts/bench-peers.sh
+  flood.json                   scripts/bench-flood.sh
   disruption/disruption.json   scripts/bench-disruption.sh
   disruption/wan/disruption.json   ... with BENCH_WAN=1
   qemu/qemu.json               scripts/bench-qemu.sh
 and replaces, in docs/BENCHMARKS.md, the text between each pair of lines
   <!-- generated: NAME -->  ...  <!-- end: NAME -->
-with the table NAME (machine, targets, update, mass, setup, disruption,
-wan, floor, qemu, peers). Text outside the markers is left as written. A
+with the table NAME (machine, targets, update, mass, setup, flood,
+disruption, wan, floor, qemu, peers). Text outside the markers is left as written. A
 missing input leaves its section saying so (and which make target fills
 it). Options: --bench-dir DIR, --doc FILE, --check (exit 1 if the doc
-would change; prints nothing else).
+would change; prints nothing else), --only NAME[,NAME...] (write those
+sections only, e.g. after `make bench-flood` alone: the others keep their
+figures).
 """
 import argparse
 import json
@@ -153,6 +156,52 @@ def setup_table(results):
         return missing("build/bench/results.json", "make bench")
     return table(["run", "M", "learning Packet-Ins/s", "matflowd CPU per Packet-In (ms)",
                   "RSS per binding (B)", "heap per binding (B)", "binding table per binding (B)"], rows)
+
+
+# ------------------------------------------------------------------ flood
+def flood_text(fl):
+    """Unloaded against flooded runs of scripts/bench-flood.sh: the medians,
+    their ratio against the goal, then every run."""
+    if not fl or not fl.get("runs"):
+        return missing("build/bench/flood.json", "make bench-flood")
+    p, s, pairs = fl.get("params") or {}, fl.get("summary") or {}, fl.get("pairs") or []
+    goal = s.get("goal", 2)
+    rows = []
+    for q in ("p50", "p99"):
+        r = s.get("ratio_" + q)
+        rows.append(["%s (ms)" % q, num(g(s, "unloaded", q), "%.3f"), num(g(s, "flooded", q), "%.3f"),
+                     "%.2f x (pair by pair: %s)" % (r, ", ".join(num(x.get("ratio_" + q), "%.2f")
+                                                                for x in pairs)) if r is not None else "-",
+                     "-" if r is None else ("met" if r <= goal else "**missed**")])
+    ms = p.get("mover_sites") or ["?", "?"]
+    out = ["Run of %s, matflow %s: N = %s switches, M = %s bindings away, K = %s moves per run "
+           "(site%s <-> site%s); flood: %s Packet-Ins/s requested, %s, from site%s port %s (%s known "
+           "MACs); %d unloaded and %d flooded runs, alternating." % (
+               fl.get("date", "?"), fl.get("commit", "?"), p.get("switches"),
+               grouped(p.get("bindings")), grouped(p.get("moves")), ms[0], ms[1],
+               grouped(p.get("rate_per_s")), p.get("kind"), p.get("flood_site"), p.get("flood_port"),
+               p.get("known_macs"), g(s, "unloaded", "runs") or 0, g(s, "flooded", "runs") or 0),
+           "",
+           table(["update latency of the other sites (medians of the runs)", "unloaded", "flooded",
+                  "flooded / unloaded", "goal <= %g x" % goal], rows),
+           ""]
+    rows = []
+    for x in sorted(fl["runs"], key=lambda x: (x.get("rep", 0), x.get("mode") != "unloaded")):
+        flooded = x.get("mode") == "flooded"
+        rl = (grouped(x.get("reject_rate_limited")) if x.get("reject_rate_limited_present")
+              else "absent (no such counter)")
+        rows.append(["`%s`" % x.get("name"), grouped(x.get("moves")),
+                     "%s / %s / %s / %s" % (num(x.get("p50"), "%.3f"), num(x.get("p90"), "%.3f"),
+                                            num(x.get("p99"), "%.3f"), num(x.get("max"), "%.3f")),
+                     grouped(x.get("flood_per_s")) if flooded else "-",
+                     grouped(x.get("flood_during_moves_per_s")) if flooded else "-",
+                     grouped(x.get("flood_not_sent")) if flooded else "-",
+                     grouped(x.get("daemon_flood_packet_ins")) if flooded else "-",
+                     rl if flooded else "-"])
+    out.append(table(["run", "moves", "p50 / p90 / p99 / max (ms)", "flood sent/s",
+                      "... during the moves", "not sent (queue full, late)",
+                      "flood Packet-Ins matflowd counted", "reject_rate_limited"], rows))
+    return "\n".join(out)
 
 
 # ------------------------------------------------------------------ disruption
@@ -348,6 +397,7 @@ def main():
     ap.add_argument("--bench-dir", default=os.path.join(ROOT, "build", "bench"))
     ap.add_argument("--doc", default=os.path.join(ROOT, "docs", "BENCHMARKS.md"))
     ap.add_argument("--check", action="store_true")
+    ap.add_argument("--only", help="comma-separated section names: write only these")
     a = ap.parse_args()
     b = a.bench_dir
     results = load(os.path.join(b, "results.json"))
@@ -355,18 +405,27 @@ def main():
     wan = load(os.path.join(b, "disruption", "wan", "disruption.json"))
     q = load(os.path.join(b, "qemu", "qemu.json"))
     peers = load(os.path.join(b, "peers.json"))
+    flood = load(os.path.join(b, "flood.json"))
     sections = {
         "machine": machine(),
         "targets": targets(results, dis, q, peers),
         "update": update_table(results),
         "mass": mass_table(results),
         "setup": setup_table(results),
+        "flood": flood_text(flood),
         "disruption": disruption_table(dis),
         "wan": disruption_table(wan, wan=True),
         "floor": floor_text(dis),
         "qemu": qemu_table(q),
         "peers": peers_table(peers),
     }
+    if a.only:
+        want = a.only.split(",")
+        unknown = [n for n in want if n not in sections]
+        if unknown:
+            print("bench-report: no section %s" % ", ".join(unknown), file=sys.stderr)
+            return 1
+        sections = {n: sections[n] for n in want}
     doc = open(a.doc).read()
     new = doc
     for name, text in sections.items():

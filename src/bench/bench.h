@@ -38,6 +38,8 @@ struct bufferevent;
 #define BENCH_HOA_FIRST 256u /* a site's first HoA: .0.x is left to the gateway */
 
 enum bench_cb_mode { BENCH_CB_OFF, BENCH_CB_THROUGHPUT, BENCH_CB_LATENCY };
+/* --flood RATE[:KIND] (bench_flood.c): what the flooding port sends. */
+enum bench_flood_kind { BENCH_FLOOD_RARP, BENCH_FLOOD_ARP, BENCH_FLOOD_MIXED };
 
 struct bench_opts {
     unsigned switches;     /* N */
@@ -48,6 +50,7 @@ struct bench_opts {
     unsigned window;       /* set-up moves in flight at once */
     double timeout_s;      /* per phase */
     bool durable_power;    /* controller.durability: power (else crash) */
+    unsigned trigger_rate; /* mobility.trigger_rate (0: off) */
     const char *controller;   /* tcp:ADDR:PORT of a running matflowd */
     const char *matflowd;     /* start this matflowd ourselves */
     const char *api;          /* control socket (external matflowd) */
@@ -55,6 +58,12 @@ struct bench_opts {
     const char *workdir;
     const char *out_json;     /* also write the JSON report here */
     const char *write_config; /* only write the YAML for N switches */
+    /* --flood (bench_flood.c): one site floods during the moves; a rate of
+     * 0 keeps the flood's timeline (warm-up, counters) without sending. */
+    bool flood;
+    unsigned flood_rate;      /* Packet-Ins per second */
+    enum bench_flood_kind flood_kind;
+    double flood_warmup_s;    /* flooding before the mover's first move */
     /* cbench mode (bench_cbench.c) */
     enum bench_cb_mode cb_mode;
     const char *connect;      /* HOST:PORT of any OpenFlow controller */
@@ -124,12 +133,14 @@ struct bench {
     /* Progress counters the scenario waits on. */
     unsigned n_started, n_connected, n_handshaken, n_reconciled, n_closed, n_lost_early;
     unsigned n_sent_done, n_clean_done, n_probes;
+    uint64_t n_rarps; /* RARPs injected for the nodes' moves (not the flood's) */
     unsigned n_clean_unseen; /* cleanups taken as done after a grace time */
     uint32_t *await_clean;   /* nodes whose sending side is done, FIFO */
     size_t await_head, await_tail, await_cap;
     uint64_t flow_mods;
     uint64_t unattributed_deletes, probes_unknown, errors_in, version_refused, undecodable;
     struct bench_cbench *cb; /* cbench mode only */
+    struct bench_flood *flood; /* --flood only */
     /* The daemon we started, if any. */
     pid_t daemon_pid;
     pid_t stat_pid; /* whose /proc we read: ours or --pid */
@@ -221,6 +232,21 @@ void bench_print_report(const struct bench *b, const json_t *report);
 
 /* bench_scenario.c */
 int bench_scenario_run(struct bench *b);
+
+/* bench_flood.c: --flood. The flooding site is one the mover never visits
+ * (bench_flood_check refuses sizes without one); bench_flood_start floods
+ * for the warm-up and returns with the flood running, bench_flood_stop
+ * ends it (again: a no-op), bench_flood_report waits for matflowd to read
+ * what was sent and adds "flood" to the report. */
+/* Parses RATE[:KIND] into o (KIND rarp, the default, arp or mixed). */
+bool bench_flood_parse(const char *spec, struct bench_opts *o);
+bool bench_flood_check(const struct bench *b);
+void bench_flood_params(const struct bench *b, json_t *params);
+bool bench_flood_start(struct bench *b);
+void bench_flood_stop(struct bench *b);
+void bench_flood_report(struct bench *b, json_t *report);
+void bench_flood_free(struct bench *b);
+void bench_flood_print(const json_t *report);
 
 /* bench_cbench.c: the run, and what the emulated switches hand it. */
 #define BENCH_CB_PORTS 4 /* host ports 1..4 of every cbench switch */

@@ -87,9 +87,18 @@ bool bench_write_config(const struct bench *b, const char *path, uint16_t port)
             "  log_level: info\n"
             "  handshake_timeout: 60\n"
             "  durability: %s\n"
+            /* The update engine is measured: the same node moves back and
+             * forth (no damping), and "complete" is not held back by the
+             * old location's window (the data plane is not either). */
+            "mobility:\n"
+            "  damping_moves: 0\n"
+            "  old_location_check: 0\n"
+            "  trigger_rate: %u\n"
+            "  trigger_burst: %u\n"
             "sites:\n",
             b->n_sw, b->n_sites, port, b->api_path, b->db_path,
-            b->o.durable_power ? "power" : "crash");
+            b->o.durable_power ? "power" : "crash", b->o.trigger_rate,
+            b->o.trigger_rate ? 2 * b->o.trigger_rate : 1);
     uint32_t size = 1u << b->site_host_bits;
     for (unsigned i = 0; i < b->n_sites; i++) {
         uint32_t p = bench_site_prefix(b, i);

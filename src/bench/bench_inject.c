@@ -30,6 +30,7 @@ void bench_inject_rarp(struct bench *b, uint32_t node, unsigned site)
     size_t len = pkt_build_rarp(frame, sizeof frame, nd->mac);
     nd->site = site;
     nd->t0 = bench_now();
+    b->n_rarps++;
     if (len) {
         bench_send_packet_in(&b->sw[site], nd->port, frame, len, false);
     }

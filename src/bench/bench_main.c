@@ -44,6 +44,15 @@ static void usage(FILE *f)
             "                      of --controller, else 6653) and exit\n"
             "  --durability D      crash (default) or power: matflowd's\n"
             "                      controller.durability, for the price of FULL syncs\n"
+            "  --flood RATE[:KIND] while the moves run, one other site floods matflowd\n"
+            "                      with RATE Packet-Ins/s from one hypervisor port\n"
+            "                      (0: the same timeline, nothing sent); KIND rarp\n"
+            "                      (default), arp (gratuitous) or mixed; half carry\n"
+            "                      the MAC of a node at that site, half random MACs\n"
+            "  --flood-warmup S    seconds of flood before the first move (default 1)\n"
+            "  --trigger-rate R    matflowd's mobility.trigger_rate (RARP/ARP per second\n"
+            "                      per port, burst 2 R); default 0, off: the emulated\n"
+            "                      moves come from one port far faster than real ones\n"
             "  --json              print the report as JSON\n"
             "cbench mode:\n"
             "  --cbench MODE       throughput: every switch keeps its connection full of\n"
@@ -62,7 +71,8 @@ static void usage(FILE *f)
 
 enum { O_SWITCHES = 256, O_BINDINGS, O_MOVES, O_MASS, O_DELAY, O_WINDOW, O_TIMEOUT, O_MATFLOWD,
        O_CONTROLLER, O_API, O_PID, O_WORKDIR, O_KEEP, O_WRITE_CONFIG, O_JSON, O_OUT, O_QUIET,
-       O_HELP, O_CBENCH, O_CONNECT, O_OF_VERSION, O_MACS, O_WARMUP, O_DURATION, O_DURABILITY };
+       O_HELP, O_CBENCH, O_CONNECT, O_OF_VERSION, O_MACS, O_WARMUP, O_DURATION, O_DURABILITY,
+       O_FLOOD, O_FLOOD_WARMUP, O_TRIGGER_RATE };
 
 static const struct option options[] = {
     {"switches", required_argument, NULL, O_SWITCHES},
@@ -71,6 +81,9 @@ static const struct option options[] = {
     {"mass", required_argument, NULL, O_MASS},
     {"delay-ms", required_argument, NULL, O_DELAY},
     {"durability", required_argument, NULL, O_DURABILITY},
+    {"flood", required_argument, NULL, O_FLOOD},
+    {"flood-warmup", required_argument, NULL, O_FLOOD_WARMUP},
+    {"trigger-rate", required_argument, NULL, O_TRIGGER_RATE},
     {"window", required_argument, NULL, O_WINDOW},
     {"timeout", required_argument, NULL, O_TIMEOUT},
     {"matflowd", required_argument, NULL, O_MATFLOWD},
@@ -185,7 +198,7 @@ static int parse_args(int argc, char **argv, struct bench_opts *o)
 {
     *o = (struct bench_opts){.switches = 3, .moves = 20, .window = 64, .timeout_s = 60,
                              .of_version = OF_VERSION_1_3, .macs = 1000, .warmup_s = 1,
-                             .duration_s = 5};
+                             .duration_s = 5, .flood_warmup_s = 1};
     unsigned switches_given = 0;
     int opt;
     unsigned u;
@@ -223,6 +236,22 @@ static int parse_args(int argc, char **argv, struct bench_opts *o)
                 return bad("--durability", optarg);
             }
             o->durable_power = !strcmp(optarg, "power");
+            break;
+        case O_FLOOD:
+            if (!bench_flood_parse(optarg, o)) {
+                return bad("--flood", optarg);
+            }
+            break;
+        case O_TRIGGER_RATE:
+            if (!parse_uint(optarg, 0, 1000000, &u)) {
+                return bad("--trigger-rate", optarg);
+            }
+            o->trigger_rate = u;
+            break;
+        case O_FLOOD_WARMUP:
+            if (!parse_seconds(optarg, 0, 3600, &o->flood_warmup_s)) {
+                return bad("--flood-warmup", optarg);
+            }
             break;
         case O_WINDOW:
             if (!parse_uint(optarg, 1, 100000, &o->window)) {
@@ -290,9 +319,9 @@ static int parse_args(int argc, char **argv, struct bench_opts *o)
         return 2;
     }
     if (o->cb_mode != BENCH_CB_OFF) {
-        if (!o->connect || o->controller || o->matflowd || o->write_config) {
+        if (!o->connect || o->controller || o->matflowd || o->write_config || o->flood) {
             fprintf(stderr, "matflow-bench: --cbench needs --connect HOST:PORT and neither "
-                    "--controller, --matflowd nor --write-config\n");
+                    "--controller, --matflowd, --write-config nor --flood\n");
             return 2;
         }
         if (!switches_given) {

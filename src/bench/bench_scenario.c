@@ -294,6 +294,7 @@ static bool phase_moves(struct bench *b, json_t *report)
         }
         bench_track_end(b, mover);
     }
+    bench_flood_stop(b); /* before the API calls below, which block the loop */
     double cpu = bench_daemon_cpu(b) - cpu0;
     unsigned done = b->o.moves - failed;
     json_t *mv = json_object();
@@ -482,6 +483,9 @@ static bool check_sizes(struct bench *b)
     if (b->o.moves && b->n_sites < 3) {
         bench_log(b, "only 2 sites: the measured moves alternate away and home");
     }
+    if (!bench_flood_check(b)) {
+        return false;
+    }
     /* Every node away sits in the next site's MoA pool, as large as the
      * HoA range. */
     if ((b->n_nodes + b->n_sites - 1) / b->n_sites > bench_site_capacity(b)) {
@@ -522,6 +526,7 @@ int bench_scenario_run(struct bench *b)
                                   (int)b->o.bindings, "moves", (int)b->o.moves, "mass",
                                   (int)b->o.mass, "delay_ms", b->o.delay_ms, "nodes",
                                   (int)b->n_nodes, "window", (int)b->o.window));
+    bench_flood_params(b, json_object_get(report, "params"));
     int rc = 1;
     if (b->o.matflowd) {
         if (!bench_daemon_start(b)) {
@@ -543,14 +548,19 @@ int bench_scenario_run(struct bench *b)
     bench_daemon_mem(b, &mem1);
     memory_report(b, setup, &mem0, &mem1);
     rc = 0;
-    if (b->o.moves && !phase_moves(b, report)) {
+    /* --flood: from before the mover's first move to its last measured one. */
+    if (!bench_flood_start(b)) {
+        rc = 1;
+    } else if (b->o.moves && !phase_moves(b, report)) {
         rc = 1;
     }
+    bench_flood_report(b, report);
     if (b->o.mass && !phase_mass(b, report)) {
         rc = 1;
     }
 out:
     daemon_report(b, report);
+    bench_flood_free(b);
     bench_daemon_stop(b);
     bench_switches_stop(b);
     print_or_write(b, report);

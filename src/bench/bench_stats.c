@@ -127,6 +127,7 @@ void bench_print_report(const struct bench *b, const json_t *r)
         print_num("flow-mods received per update", mv, "flow_mods_per_update", "");
         print_num("timelines missing 'complete'", mv, "events_missing_complete", "");
     }
+    bench_flood_print(r);
     const json_t *ms = json_object_get(r, "mass");
     if (ms) {
         printf(" mass migration, all at once\n");
