@@ -119,6 +119,25 @@ printf 'controller:\n  durability: power\n' > "$T/dur.yaml"
 "$D" --check-config "$T/dur.yaml" >/dev/null 2>"$T/e"; rc=$?
 check "durability: power accepted" [ $rc = 0 ]
 
+cat > "$T/mob.yaml" <<'Y'
+mobility:
+  damping_moves: 65
+  trigger_rate: -3
+  old_location_check: soon
+  retries: 2.5
+  shields: up
+Y
+"$D" --check-config "$T/mob.yaml" >/dev/null 2>"$T/e"; rc=$?
+check "bad mobility section: exit 1" [ $rc = 1 ]
+check "bad mobility: damping_moves at 2:18" grep -q "mob.yaml:2:18: damping_moves must be an integer from 0 (off) to 64, not '65'" "$T/e"
+check "bad mobility: trigger_rate at 3:17" grep -q "mob.yaml:3:17: trigger_rate must be packets per second from 0 (off) to 1000000, not '-3'" "$T/e"
+check "bad mobility: old_location_check at 4:23" grep -q "mob.yaml:4:23: old_location_check must be seconds from 0 (off) to 10, not 'soon'" "$T/e"
+check "bad mobility: retries at 5:12" grep -q "mob.yaml:5:12: retries must be an integer from 0 to 10, not '2.5'" "$T/e"
+check "bad mobility: unknown key at 6:12" grep -q "mob.yaml:6:12: unknown key 'mobility.shields'" "$T/e"
+printf 'mobility:\n  damping_moves: 0\n  damping_window: 60\n  trigger_rate: 50\n  trigger_burst: 100\n  old_location_check: 0.5\n  retries: 0\n  retry_backoff: 0.2\n' > "$T/mob.yaml"
+"$D" --check-config "$T/mob.yaml" >/dev/null 2>"$T/e"; rc=$?
+check "mobility section: every key accepted" [ $rc = 0 ]
+
 cat > "$T/bad.yaml" <<'Y'
 controller:
   listen:
