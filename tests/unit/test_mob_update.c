@@ -87,6 +87,8 @@ static struct {
     struct mob_app *m;
     struct mob_config cfg;
     struct fsw sw[N_SW];
+    struct mob_store *store; /* NULL unless a test keeps bindings on disk */
+    char store_path[64];
 } fx;
 
 /* ---- The scripted switches -------------------------------------------- */
@@ -360,17 +362,15 @@ static bool all_ready(void)
     return true;
 }
 
-static int setup(void **state)
+/* The controller (core and mobility app, on fx.store) and three switches
+ * connected to it, reconciled. */
+static void start_controller(void)
 {
-    log_set_level(LOG_ERROR);
-    memset(&fx, 0, sizeof fx);
-    build_config();
-    assert_int_equal(mob_config_validate(&fx.cfg, "test"), 0);
     fx.base = event_base_new();
     struct core_options o;
     core_options_default(&o);
     fx.core = core_create(fx.base, &o);
-    fx.m = mobility_create(fx.core, fx.base, &fx.cfg, NULL);
+    fx.m = mobility_create(fx.core, fx.base, &fx.cfg, fx.store);
     assert_non_null(fx.m);
     core_add_app(fx.core, mobility_as_app(fx.m));
     for (unsigned i = 0; i < N_SW; i++) {
@@ -384,17 +384,55 @@ static int setup(void **state)
     assert_true(pump_until(all_ready, 3000));
     pump(20);
     clear_logs();
-    return 0;
 }
 
-static int teardown(void **state)
+static void stop_controller(void)
 {
     core_destroy(fx.core);
     mobility_destroy(fx.m);
     for (unsigned i = 0; i < N_SW; i++) {
         close(fx.sw[i].fd);
+        fx.sw[i].in_len = 0;
     }
     event_base_free(fx.base);
+}
+
+static int setup(void **state)
+{
+    log_set_level(LOG_ERROR);
+    memset(&fx, 0, sizeof fx);
+    build_config();
+    assert_int_equal(mob_config_validate(&fx.cfg, "test"), 0);
+    start_controller();
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    stop_controller();
+    if (fx.store) {
+        mob_store_close(fx.store);
+        unlink(fx.store_path);
+        char side[80];
+        snprintf(side, sizeof side, "%s-wal", fx.store_path);
+        unlink(side);
+        snprintf(side, sizeof side, "%s-shm", fx.store_path);
+        unlink(side);
+    }
+    return 0;
+}
+
+/* As setup, with the bindings and moves in a database of its own. */
+static int setup_with_store(void **state)
+{
+    log_set_level(LOG_ERROR);
+    memset(&fx, 0, sizeof fx);
+    build_config();
+    snprintf(fx.store_path, sizeof fx.store_path, "/tmp/matflow-unit-%d.db", (int)getpid());
+    unlink(fx.store_path);
+    fx.store = mob_store_open(fx.store_path, false);
+    assert_non_null(fx.store);
+    start_controller();
     return 0;
 }
 
@@ -1249,6 +1287,69 @@ static void test_unconfirmed_rules_retried_then_degraded(void **state)
     assert_int_equal(fx.m->sync[0].state, MOB_SYNC_IN_SYNC);
 }
 
+static void count_move_row(void *arg, const struct mob_stored_move *mv)
+{
+    (*(unsigned *)arg)++;
+}
+
+static bool probed_at_site2(void)
+{
+    return count_probes(1) > 0;
+}
+
+static unsigned moves_on_disk(void)
+{
+    unsigned n = 0;
+    assert_true(mob_store_load_moves(fx.store, count_move_row, &n) >= 0);
+    return n;
+}
+
+/* The daemon dies while a move waits for the node's answer (kill -9: no
+ * shutdown code runs; here the app is simply dropped with the database as
+ * it is). Started again on the same database, it reconciles the switches,
+ * probes the node where it announced itself, and finishes the move. */
+static void test_move_interrupted_by_a_crash_is_resumed(void **state)
+{
+    node_rarp(1);
+    pump(50);
+    assert_non_null(node()->upd);
+    assert_int_equal(moves_on_disk(), 1); /* on disk from its start */
+    stop_controller();
+    mob_store_close(fx.store);
+    fx.store = mob_store_open(fx.store_path, false);
+    assert_non_null(fx.store);
+    start_controller(); /* with the switches' rules as they were: reconciled */
+    assert_int_equal(node()->site, 0); /* the committed place: home */
+    assert_true(pump_until(probed_at_site2, 2000));
+    assert_int_equal(count_probes(1), 1);
+    node_answers(1);
+    assert_true(pump_until(node_settled, 3000));
+    assert_int_equal(node()->state, MOB_AWAY);
+    assert_int_equal(node()->site, 1);
+    assert_int_equal(fx.m->counters[MOB_C_UPDATES_RESUMED], 1);
+    json_t *u = last_update();
+    assert_string_equal(json_string_value(json_object_get(u, "trigger")), "resume");
+    json_decref(u);
+    assert_int_equal(moves_on_disk(), 0); /* settled with the binding */
+}
+
+/* Resumed, but the node does not answer where it said it was: the move
+ * fails, the binding stays where it was, and the move is off the disk. */
+static void test_resumed_move_without_answer_is_rolled_back(void **state)
+{
+    node_rarp(1);
+    pump(50);
+    assert_int_equal(moves_on_disk(), 1);
+    stop_controller();
+    start_controller();
+    assert_true(pump_until(node_settled, 4000));
+    assert_int_equal(fx.m->counters[MOB_C_UPDATES_RESUMED], 1);
+    assert_int_equal(fx.m->counters[MOB_C_UPDATES_FAILED], 1);
+    assert_int_equal(node()->site, 0);
+    assert_int_equal(node()->state, MOB_HOME);
+    assert_int_equal(moves_on_disk(), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1275,6 +1376,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_refused_once_then_taken, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unconfirmed_rules_retried_then_degraded,
                                         setup_fast_barrier, teardown),
+        cmocka_unit_test_setup_teardown(test_move_interrupted_by_a_crash_is_resumed,
+                                        setup_with_store, teardown),
+        cmocka_unit_test_setup_teardown(test_resumed_move_without_answer_is_rolled_back,
+                                        setup_with_store, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

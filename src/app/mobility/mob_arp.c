@@ -132,7 +132,7 @@ static void learn_host(struct mob_app *m, unsigned site, uint32_t port, const st
     if (!nb) {
         return;
     }
-    mob_binding_persist(m, nb);
+    mob_binding_persist(m, nb, false);
     mob_count(m, MOB_C_HOSTS_LEARNED);
     LOG_INF(MOD, "learned node " ETH_ADDR_FMT " = %u.%u.%u.%u at home site %s port %u",
             ETH_ADDR_ARGS(a->sha), ip >> 24, (ip >> 16) & 0xff, (ip >> 8) & 0xff, ip & 0xff,

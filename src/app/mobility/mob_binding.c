@@ -67,7 +67,7 @@ void mob_binding_placement(const struct mob_binding *b, struct mob_placement *p)
     p->port = b->port;
 }
 
-bool mob_binding_persist(struct mob_app *m, const struct mob_binding *b)
+bool mob_binding_persist(struct mob_app *m, const struct mob_binding *b, bool settles_move)
 {
     if (!m->store) {
         return true;
@@ -78,7 +78,7 @@ bool mob_binding_persist(struct mob_app *m, const struct mob_binding *b)
     };
     snprintf(row.home, sizeof row.home, "%s", m->cfg->sites[b->home].name);
     snprintf(row.site, sizeof row.site, "%s", m->cfg->sites[b->site].name);
-    return mob_store_put(m->store, &row);
+    return settles_move ? mob_store_put_settled(m->store, &row) : mob_store_put(m->store, &row);
 }
 
 int mob_site_index(const struct mob_app *m, uint64_t dpid)

@@ -92,6 +92,9 @@ struct mob_update {
     uint32_t old_check_port;
     unsigned old_check_tries;
     struct event *old_check_timer;
+    /* The move on disk until it settles (mob_resume.c). */
+    uint8_t intent;         /* enum mob_intent */
+    bool move_row;          /* the database may hold a move row for the node */
     struct event *probe_timer;    /* the next try (mob_probe.c) */
     struct event *announce_timer; /* `migrate`: the node must arrive in time */
     /* Admission (mob_admit.c): an update sends flow-mods only while it
@@ -218,6 +221,13 @@ struct mob_app {
     struct mob_bucket *buckets, *bucket_overflow;
     struct mob_site_sync sync[MOB_MAX_SITES];
     struct mob_retry *retries; /* pending re-sends (mob_retry.c) */
+    /* Moves to write to disk, after this turn's messages (mob_resume.c). */
+    struct mob_update **intents;
+    unsigned n_intents, cap_intents;
+    struct event *intent_flush;
+    /* Moves a crash interrupted, resumed once their site is in sync. */
+    struct mob_stored_move *resume;
+    unsigned n_resume;
 };
 
 /* mob_binding.c */
@@ -226,7 +236,9 @@ struct mob_binding *mob_binding_by_hoa(struct mob_app *m, uint32_t hoa);
 struct mob_binding *mob_binding_add(struct mob_app *m, struct eth_addr mac, uint32_t hoa,
                                     unsigned home, uint32_t port);
 void mob_binding_placement(const struct mob_binding *b, struct mob_placement *p);
-bool mob_binding_persist(struct mob_app *m, const struct mob_binding *b);
+/* Writes the binding; with settles_move, its stored move goes in the same
+ * transaction (mob_resume.c). */
+bool mob_binding_persist(struct mob_app *m, const struct mob_binding *b, bool settles_move);
 void mob_bindings_free(struct mob_app *m);
 /* What the table occupies on the heap: the bindings and both indexes. */
 size_t mob_binding_table_bytes(const struct mob_app *m);
@@ -351,6 +363,20 @@ void mob_guard_tick(struct mob_app *m);
 void mob_guard_free(struct mob_app *m);
 /* The heap both tables hold now. */
 size_t mob_guard_bytes(const struct mob_app *m);
+
+/* mob_resume.c - a move is on disk from its start to its end; one a crash
+ * interrupted is resumed (probed again at the port it announced itself on)
+ * when the daemon is back. */
+enum mob_intent { MOB_INTENT_NONE, MOB_INTENT_QUEUED, MOB_INTENT_WRITTEN };
+/* The update started a move at a known port: written soon. */
+void mob_intent_note(struct mob_update *u);
+/* The update failed: its move is forgotten. (Completion goes through
+ * mob_binding_persist(..., true).) */
+void mob_intent_drop(struct mob_update *u);
+void mob_resume_init(struct mob_app *m);
+/* Starts the interrupted moves whose destination is ready. */
+void mob_resume_try(struct mob_app *m);
+void mob_resume_free(struct mob_app *m);
 
 /* mob_retry.c - re-sends of a phase's rules to a switch that refused them
  * or did not confirm them, with a doubling wait. */

@@ -207,6 +207,7 @@ static void reconcile_done(struct mf_switch *sw, const struct sw_batch_result *r
         bool full = mob_gateways_known(m);
         mob_sync_set(m, (unsigned)site, full ? MOB_SYNC_IN_SYNC : MOB_SYNC_LAGGING,
                      full ? "" : "base rules only: a gateway MAC is not known yet");
+        mob_resume_try(m);
     } else if (r->status == SW_BATCH_ERRORS) {
         snprintf(why, sizeof why, "reconciliation: %u of %u refused (first: type %u code %u)",
                  r->n_errors, r->n_msgs, r->errors[0].type, r->errors[0].code);

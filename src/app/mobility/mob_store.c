@@ -14,13 +14,18 @@
 struct mob_store {
     sqlite3 *db;
     sqlite3_stmt *put, *del, *load;
+    sqlite3_stmt *put_move, *del_move, *begin, *commit, *rollback;
 };
 
 static const char schema[] =
     "CREATE TABLE IF NOT EXISTS bindings ("
     " hoa INTEGER PRIMARY KEY, id INTEGER NOT NULL, mac TEXT NOT NULL, home TEXT NOT NULL,"
     " away INTEGER NOT NULL, site TEXT NOT NULL, port INTEGER NOT NULL, moa INTEGER NOT NULL,"
-    " epoch INTEGER NOT NULL, since REAL NOT NULL);";
+    " epoch INTEGER NOT NULL, since REAL NOT NULL);"
+    /* Moves started and not yet settled: resumed after a crash. */
+    "CREATE TABLE IF NOT EXISTS moves ("
+    " hoa INTEGER PRIMARY KEY, site TEXT NOT NULL, port INTEGER NOT NULL,"
+    " epoch INTEGER NOT NULL);";
 
 static bool exec(sqlite3 *db, const char *sql)
 {
@@ -78,7 +83,14 @@ struct mob_store *mob_store_open(const char *path, bool sync_full)
          sqlite3_prepare_v2(st->db,
                             "SELECT hoa, id, mac, home, away, site, port, moa, epoch, since "
                             "FROM bindings ORDER BY id;",
-                            -1, &st->load, NULL) == SQLITE_OK;
+                            -1, &st->load, NULL) == SQLITE_OK &&
+         sqlite3_prepare_v2(st->db, "INSERT OR REPLACE INTO moves VALUES (?,?,?,?);", -1,
+                            &st->put_move, NULL) == SQLITE_OK &&
+         sqlite3_prepare_v2(st->db, "DELETE FROM moves WHERE hoa = ?;", -1, &st->del_move,
+                            NULL) == SQLITE_OK &&
+         sqlite3_prepare_v2(st->db, "BEGIN;", -1, &st->begin, NULL) == SQLITE_OK &&
+         sqlite3_prepare_v2(st->db, "COMMIT;", -1, &st->commit, NULL) == SQLITE_OK &&
+         sqlite3_prepare_v2(st->db, "ROLLBACK;", -1, &st->rollback, NULL) == SQLITE_OK;
     if (!ok) {
         fprintf(stderr, "matflowd: cannot use database %s: %s\n", path, sqlite3_errmsg(st->db));
         mob_store_close(st);
@@ -107,6 +119,11 @@ void mob_store_close(struct mob_store *st)
     sqlite3_finalize(st->put);
     sqlite3_finalize(st->del);
     sqlite3_finalize(st->load);
+    sqlite3_finalize(st->put_move);
+    sqlite3_finalize(st->del_move);
+    sqlite3_finalize(st->begin);
+    sqlite3_finalize(st->commit);
+    sqlite3_finalize(st->rollback);
     sqlite3_close(st->db);
     free(st);
 }
@@ -175,5 +192,94 @@ int mob_store_load(struct mob_store *st, void (*fn)(void *, const struct mob_sto
         fn(arg, &b);
         n++;
     }
+    return rc == SQLITE_DONE ? n : -1;
+}
+
+static bool step_done(struct mob_store *st, sqlite3_stmt *s, const char *what)
+{
+    sqlite3_reset(s);
+    if (sqlite3_step(s) != SQLITE_DONE) {
+        LOG_ERR(MOD, "cannot %s: %s", what, sqlite3_errmsg(st->db));
+        sqlite3_reset(s);
+        return false;
+    }
+    sqlite3_reset(s);
+    return true;
+}
+
+static bool put_move(struct mob_store *st, const struct mob_stored_move *mv)
+{
+    sqlite3_stmt *s = st->put_move;
+    sqlite3_reset(s);
+    sqlite3_bind_int64(s, 1, mv->hoa);
+    sqlite3_bind_text(s, 2, mv->site, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(s, 3, mv->port);
+    sqlite3_bind_int64(s, 4, mv->epoch);
+    return step_done(st, s, "write a move");
+}
+
+static bool delete_move(struct mob_store *st, uint32_t hoa)
+{
+    sqlite3_reset(st->del_move);
+    sqlite3_bind_int64(st->del_move, 1, hoa);
+    return step_done(st, st->del_move, "delete a move");
+}
+
+/* Runs the writes between BEGIN and COMMIT: all of them or none. */
+static bool in_transaction(struct mob_store *st, bool ok_so_far)
+{
+    if (ok_so_far && step_done(st, st->commit, "commit")) {
+        return true;
+    }
+    step_done(st, st->rollback, "roll back");
+    return false;
+}
+
+bool mob_store_put_moves(struct mob_store *st, const struct mob_stored_move *v, size_t n)
+{
+    if (!step_done(st, st->begin, "begin")) {
+        return false;
+    }
+    bool ok = true;
+    for (size_t i = 0; i < n && ok; i++) {
+        ok = put_move(st, &v[i]);
+    }
+    return in_transaction(st, ok);
+}
+
+bool mob_store_delete_move(struct mob_store *st, uint32_t hoa)
+{
+    return delete_move(st, hoa);
+}
+
+bool mob_store_put_settled(struct mob_store *st, const struct mob_stored_binding *b)
+{
+    if (!step_done(st, st->begin, "begin")) {
+        return false;
+    }
+    return in_transaction(st, mob_store_put(st, b) && delete_move(st, b->hoa));
+}
+
+int mob_store_load_moves(struct mob_store *st, void (*fn)(void *, const struct mob_stored_move *),
+                         void *arg)
+{
+    sqlite3_stmt *s = NULL;
+    if (sqlite3_prepare_v2(st->db, "SELECT hoa, site, port, epoch FROM moves ORDER BY hoa;", -1,
+                           &s, NULL) != SQLITE_OK) {
+        LOG_ERR(MOD, "cannot read moves: %s", sqlite3_errmsg(st->db));
+        return -1;
+    }
+    int n = 0, rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        struct mob_stored_move mv;
+        memset(&mv, 0, sizeof mv);
+        mv.hoa = (uint32_t)sqlite3_column_int64(s, 0);
+        copy_text(mv.site, sizeof mv.site, sqlite3_column_text(s, 1));
+        mv.port = (uint32_t)sqlite3_column_int64(s, 2);
+        mv.epoch = (uint32_t)sqlite3_column_int64(s, 3);
+        fn(arg, &mv);
+        n++;
+    }
+    sqlite3_finalize(s);
     return rc == SQLITE_DONE ? n : -1;
 }

@@ -28,6 +28,15 @@ struct mob_stored_binding {
     double since;
 };
 
+/* A move that started and has not settled (completed or failed): if the
+ * daemon dies meanwhile, it is resumed at the next start (mob_resume.c). */
+struct mob_stored_move {
+    uint32_t hoa;
+    char site[32];
+    uint32_t port;
+    uint32_t epoch;
+};
+
 /* Opens (creating) the database; NULL with the reason on stderr. */
 struct mob_store *mob_store_open(const char *path, bool sync_full);
 void mob_store_close(struct mob_store *st);
@@ -36,6 +45,13 @@ void mob_store_close(struct mob_store *st);
 bool mob_store_survives_power_loss(struct mob_store *st);
 bool mob_store_put(struct mob_store *st, const struct mob_stored_binding *b);
 bool mob_store_delete(struct mob_store *st, uint32_t hoa);
+/* The moves, in one transaction. */
+bool mob_store_put_moves(struct mob_store *st, const struct mob_stored_move *v, size_t n);
+bool mob_store_delete_move(struct mob_store *st, uint32_t hoa);
+/* The binding and the end of its move, in one transaction. */
+bool mob_store_put_settled(struct mob_store *st, const struct mob_stored_binding *b);
+int mob_store_load_moves(struct mob_store *st, void (*fn)(void *, const struct mob_stored_move *),
+                         void *arg);
 /* Calls fn for every stored binding; returns the number read, -1 on error. */
 int mob_store_load(struct mob_store *st, void (*fn)(void *, const struct mob_stored_binding *),
                    void *arg);

@@ -381,6 +381,7 @@ static void fail_update(struct mob_update *u, const char *why)
             m->cfg->sites[u->site].name, u->epoch, why, m->cfg->sites[b->site].name);
     mob_probe_stop(u);
     mob_oldcheck_stop(u);
+    mob_intent_drop(u);
     stop_awaiting(u); /* still live: not freed here */
     if (!u->to_home && !(b->away && b->site == u->site && b->moa == u->moa)) {
         mob_pool_release(m, u->site, u->moa);
@@ -441,7 +442,7 @@ static void complete(struct mob_update *u)
     if (degraded) {
         mob_count(m, MOB_C_UPDATES_DEGRADED);
     }
-    if (!mob_binding_persist(m, b)) {
+    if (!mob_binding_persist(m, b, u->move_row || u->intent != MOB_INTENT_NONE)) {
         b->state = MOB_DEGRADED; /* the switches have it; the disk does not */
     }
     mob_update_event(u, MOB_STEP_PERSISTED, 0);
@@ -744,6 +745,7 @@ static void supersede(struct mob_app *m, struct mob_update *old, struct mob_upda
         add_stale(newer, old->stale[i].site, old->stale[i].moa, old->stale[i].epoch);
     }
     newer->stale_overflow |= old->stale_overflow;
+    newer->move_row |= old->move_row || old->intent == MOB_INTENT_WRITTEN;
     finish_update(old);
 }
 
@@ -870,6 +872,7 @@ void mob_update_start(struct mob_app *m, struct mob_binding *b, unsigned site, u
             cur->phase = cur->receiving_done ? PH_PROBING : cur->phase;
             mob_probe_start(cur);
             mob_oldcheck_start(cur);
+            mob_intent_note(cur);
             maybe_start_sending(cur);
             return;
         }
@@ -881,7 +884,9 @@ void mob_update_start(struct mob_app *m, struct mob_binding *b, unsigned site, u
         mob_count(m, MOB_C_DUPLICATE_ANNOUNCEMENT);
         return;
     }
-    if (!mob_guard_allow_move(m, b)) {
+    /* A move a crash interrupted was let through before. */
+    bool resumed = !strcmp(trigger, "resume");
+    if (!resumed && !mob_guard_allow_move(m, b)) {
         return;
     }
     struct mob_update *u = begin(m, b, site, port, trigger);
@@ -889,6 +894,7 @@ void mob_update_start(struct mob_app *m, struct mob_binding *b, unsigned site, u
         return;
     }
     mob_guard_note_move(m, b);
+    mob_intent_note(u);
     u->phase = PH_PROBING;
     /* The probe at once, ahead of every rule in the switch's open batch;
      * the receiving side (harmless before the move) when the update's turn
@@ -982,7 +988,16 @@ void mob_updates_free(struct mob_app *m)
 {
     struct mob_binding *b, *tmp;
     HASH_ITER(hh_hoa, m->by_hoa, b, tmp) {
-        b->upd = NULL; /* pending updates die with their batches at shutdown */
+        /* The core is gone, and the batches with it. An update still live
+         * drops the reference it holds on itself (to the history, freed
+         * below); one waiting for its turn is freed by mob_admit_free. */
+        struct mob_update *u = b->upd;
+        b->upd = NULL;
+        if (u && u->admit != MOB_ADMIT_QUEUED && u->phase != PH_DONE) {
+            u->aborted = true;
+            u->phase = PH_DONE;
+            mob_update_unref(u);
+        }
     }
     while (m->awaiting) {
         stop_awaiting(m->awaiting); /* a finished one goes to the history */

@@ -143,6 +143,7 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 {
     struct mob_app *m = arg;
     mob_guard_tick(m);
+    mob_resume_try(m);
     for (unsigned i = 0; i < m->topo.n_sites; i++) {
         if (m->topo.sites[i].gw_mac_known) {
             continue;
@@ -192,6 +193,7 @@ struct mob_app *mobility_create(struct mf_core *core, struct event_base *base,
     mob_pools_init(m);
     mob_bindings_load(m);
     add_static_nodes(m);
+    mob_resume_init(m);
     m->tick = event_new(base, -1, EV_PERSIST, on_tick, m);
     struct timeval tv = {1, 0};
     event_add(m->tick, &tv);
@@ -210,6 +212,7 @@ void mobility_destroy(struct mob_app *m)
     }
     event_free(m->tick);
     mob_retries_free(m);
+    mob_resume_free(m);
     mob_updates_free(m);
     mob_tx_free(m);
     mob_reconcile_free(m);
