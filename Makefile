@@ -49,7 +49,7 @@ SAN_CLI_OBJS := $(CLI_SRCS:%.c=$(SAN)/obj/%.o)
 SAN_UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(SAN)/tests/%)
 
 .PHONY: all check check-unit check-sanitize-unit check-sanitize check-valgrind tests-sanitize \
-        demo fuzz fuzz-build clean tests bench \
+        demo fuzz fuzz-build clean tests bench soak \
         bench-emulated bench-peers bench-flood bench-disruption bench-plots bench-report
 all: $(B)/bin/matflowd $(B)/bin/matflowctl
 
@@ -130,6 +130,13 @@ tests: all $(UNIT_BINS) $(TOOL_BINS) $(SAN_UNIT_BINS) $(SAN)/bin/matflowd $(FUZZ
 
 check: tests
 	./tests/run-tests.sh
+
+# The full counts of the fault and attack tests, which `make check` runs in
+# short versions: 100 migrations with a kill -9 of matflowd every 20, and a
+# channel cut of 30 s (longer than the echo timeout).
+soak: tests
+	CRASH_MOVES=100 CRASH_KILL_EVERY=20 FAULT_CUT_S=30 \
+	    ./tests/run-tests.sh test_crash_restart test_switch_faults test_hostile_packets
 
 # The whole suite against the ASan + UBSan builds: the daemon, the CLI and
 # the golden generator from build-san/ (MATFLOW_SANITIZE=1, see
