@@ -1287,6 +1287,27 @@ static void test_unconfirmed_rules_retried_then_degraded(void **state)
     assert_int_equal(fx.m->sync[0].state, MOB_SYNC_IN_SYNC);
 }
 
+/* A switch that missed one update's barrier but confirms the next batch
+ * is read back and put right at once: lagging, then in sync, connected. */
+static void test_lagging_switch_reconciled_once_it_answers(void **state)
+{
+    fx.cfg.guard.retries = 0;
+    fx.sw[2].hold = true;
+    node_rarp(1);
+    pump(120); /* the receiving side's barrier at site3 times out */
+    assert_int_equal(fx.m->sync[2].state, MOB_SYNC_LAGGING);
+    assert_non_null(strstr(fx.m->sync[2].why, "no barrier reply"));
+    fx.sw[2].hold = false; /* the held barrier stays unanswered: it timed out */
+    fx.sw[2].n_held = 0;
+    node_answers(1);
+    assert_true(pump_until(node_settled, 3000));
+    pump(100);
+    assert_int_equal(node()->state, MOB_DEGRADED); /* one switch did not confirm */
+    assert_non_null(core_find_switch(fx.core, 3));
+    assert_int_equal(fx.m->sync[2].state, MOB_SYNC_IN_SYNC);
+    assert_true(fx.m->sync[2].updates_missed >= 1);
+}
+
 static void count_move_row(void *arg, const struct mob_stored_move *mv)
 {
     (*(unsigned *)arg)++;
@@ -1375,6 +1396,8 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_refused_once_then_taken, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unconfirmed_rules_retried_then_degraded,
+                                        setup_fast_barrier, teardown),
+        cmocka_unit_test_setup_teardown(test_lagging_switch_reconciled_once_it_answers,
                                         setup_fast_barrier, teardown),
         cmocka_unit_test_setup_teardown(test_move_interrupted_by_a_crash_is_resumed,
                                         setup_with_store, teardown),

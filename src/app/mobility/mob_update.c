@@ -524,7 +524,10 @@ static void give_up_on_switch(struct mob_update *u, struct mf_switch *sw, unsign
     m->sync[site].updates_missed++;
     mob_sync_set(m, site, MOB_SYNC_LAGGING, why);
     if (r->status == SW_BATCH_TIMEOUT) {
-        return; /* reading its flows would time out too; it is dropped soon */
+        /* Reading its flows would wait as long. It stays lagging until it
+         * confirms a batch again (then it is reconciled) or, after
+         * CORE_BARRIER_MISSES, is dropped and reconciled on its return. */
+        return;
     }
     mob_reconcile_start(m, sw, site);
 }
@@ -552,6 +555,11 @@ static void phase_batch_done(struct mf_switch *sw, const struct sw_batch_result 
     }
     if (live && fault && site >= 0) {
         give_up_on_switch(u, sw, (unsigned)site, r);
+    } else if (r->status == SW_BATCH_OK && site >= 0 &&
+               m->sync[site].state == MOB_SYNC_LAGGING) {
+        /* It confirms rules again: what it missed is read back and put
+         * right now, not only when it reconnects. */
+        mob_reconcile_start(m, sw, (unsigned)site);
     }
     /* A switch that went away is brought up to date when it returns. */
     if (live) {
