@@ -109,9 +109,12 @@ PYEOF
 TOPO_MN2=0
 tb_init trig
 # This test moves the MN (and spoofs it) more often than damping allows in
-# 180 s; damping has tests of its own (unit/test_mob_update,
-# integration/test_hostile_packets).
-{ cat "$ROOT/examples/testbed.yaml"; printf 'mobility:\n  damping_moves: 0\n'; } \
+# 180 s, and its spoofers announce the MN while it still runs (and answers)
+# at its old port, which the old-location check would catch first: both
+# defences have tests of their own (unit/test_mob_update,
+# integration/test_hostile_packets); here the triggers' own logic is shown.
+{ cat "$ROOT/examples/testbed.yaml"
+  printf 'mobility:\n  damping_moves: 0\n  old_location_check: 0\n'; } \
     > "$TB_RUN/triggers.yaml"
 # shellcheck disable=SC2034  # read by topo_up
 TOPO_CONFIG=$TB_RUN/triggers.yaml

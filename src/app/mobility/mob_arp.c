@@ -109,6 +109,16 @@ static void learn_host(struct mob_app *m, unsigned site, uint32_t port, const st
 {
     const struct mob_site *s = m->topo.sites[site].cfg;
     uint32_t ip = a->spa;
+    struct mob_binding *owner = mob_binding_by_hoa(m, ip);
+    if (owner && !eth_addr_equal(owner->mac, a->sha) &&
+        (ip & mob_prefix_mask(s->prefix_len)) != s->prefix) {
+        /* Another site's node's address, claimed here by another MAC. */
+        mob_count(m, MOB_C_REJECT_HOA_CONFLICT);
+        LOG_RL(LOG_WARN, MOD, "site %s port %u: " ETH_ADDR_FMT " claims %u.%u.%u.%u, the "
+               "address of another node", s->name, port, ETH_ADDR_ARGS(a->sha), ip >> 24,
+               (ip >> 16) & 0xff, (ip >> 8) & 0xff, ip & 0xff);
+        return;
+    }
     if (ip == 0 || (ip & mob_prefix_mask(s->prefix_len)) != s->prefix || ip == s->gateway ||
         (ip >= s->pool_first && ip <= s->pool_last)) {
         return;

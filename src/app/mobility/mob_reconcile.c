@@ -70,6 +70,7 @@ void mob_expected_flows(struct mob_app *m, unsigned site, const struct mob_plann
     if (!mob_gateways_known(m)) {
         return;
     }
+    double now = time_wall();
     struct mob_binding *b, *tmp;
     HASH_ITER(hh_hoa, m->by_hoa, b, tmp) {
         struct mob_placement committed, moving;
@@ -88,6 +89,11 @@ void mob_expected_flows(struct mob_app *m, unsigned site, const struct mob_plann
             if (!new_senders) {
                 pl->sending(&m->topo, site, &committed, emit, arg);
             }
+        } else if (b->epoch > 0 && now - b->since < MOB_RETURN_RULE_SECONDS) {
+            /* Home again lately: the temporary rules for its stale ARP
+             * entries, until their hard timeout (the switch drops them
+             * then; we stop expecting them then). */
+            pl->return_home(&m->topo, site, &committed, emit, arg);
         }
         if (in_flight && !u->to_home) {
             pl->receiving(&m->topo, site, &moving, emit, arg);

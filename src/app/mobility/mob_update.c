@@ -446,6 +446,10 @@ static void complete(struct mob_update *u)
         b->state = MOB_DEGRADED; /* the switches have it; the disk does not */
     }
     mob_update_event(u, MOB_STEP_PERSISTED, 0);
+    /* Damping counts moves that happened, not attempts: a spoofer whose
+     * attempts fail cannot use up the node's moves. An operator's
+     * `migrate` is never refused, but counts. */
+    mob_guard_note_move(m, b);
     u->complete = true;
     mob_update_event(u, MOB_STEP_COMPLETE, 0);
     mob_count(m, MOB_C_UPDATES_COMPLETE);
@@ -888,7 +892,10 @@ void mob_update_start(struct mob_app *m, struct mob_binding *b, unsigned site, u
         return;
     }
     if (!cur && b->site == site && (b->away || site == b->home)) {
-        b->port = port; /* same site: the rules do not depend on the port */
+        /* Same site: the rules do not depend on the port. The port is not
+         * taken from the announcement either: anybody on another port of
+         * the site could send it, and the old-location check would then
+         * ask the wrong port. */
         mob_count(m, MOB_C_DUPLICATE_ANNOUNCEMENT);
         return;
     }
@@ -901,7 +908,6 @@ void mob_update_start(struct mob_app *m, struct mob_binding *b, unsigned site, u
     if (!u) {
         return;
     }
-    mob_guard_note_move(m, b);
     mob_intent_note(u);
     u->phase = PH_PROBING;
     /* The probe at once, ahead of every rule in the switch's open batch;
@@ -971,7 +977,6 @@ json_t *mobility_migrate(struct mob_app *m, const char *node, const char *site_n
     if (!u) {
         return json_pack("{s:s}", "error", "cannot start: gateway MAC unknown or pool exhausted");
     }
-    mob_guard_note_move(m, b); /* the operator's move is not refused, but counts */
     u->announced = true;
     u->phase = PH_PROBING;
     u->announce_timer = event_new(m->base, -1, 0, on_announce_timeout, u);
