@@ -207,6 +207,9 @@ relay_delay() {
 # ================================================================ setup
 sed 's/hypervisor_ports: \[10, 11, 12\]/hypervisor_ports: [10, 11, 12, 13]/' \
     "$ROOT/examples/testbed.yaml" > "$TB_RUN/matflow.yaml"
+# Each node moves every few seconds here, far more often than damping
+# allows (its own tests: unit/test_mob_update, integration/test_hostile_packets).
+printf 'mobility:\n  damping_moves: 0\n' >> "$TB_RUN/matflow.yaml"
 # shellcheck disable=SC2034  # read by topo_up / topo_matflowd_start
 TOPO_CONFIG=$TB_RUN/matflow.yaml TOPO_HCN=0
 echo 0 > "$TB_RUN/relay-delay"

@@ -185,6 +185,7 @@ struct mob_site_sync {
     bool compared;           /* reconciling: the difference went out */
     char why[72];            /* what made it lag or go down */
     double since;            /* wall clock of the last change */
+    double last_check;       /* lagging: when it was last read back */
     uint32_t updates_missed; /* moves whose rules it did not get in time */
 };
 const char *mob_sync_state_name(enum mob_sync_state s);
@@ -390,6 +391,8 @@ void mob_update_resend(struct mob_update *u, unsigned site, int tag);
 /* mob_reconcile.c */
 /* Sets a site's sync state (logged when it changes). */
 void mob_sync_set(struct mob_app *m, unsigned site, enum mob_sync_state state, const char *why);
+/* Reads back the lagging switches now and then (on the app's tick). */
+void mob_recheck_lagging(struct mob_app *m);
 /* True if updates may send to the site's switch: connected and, if it is
  * being reconciled, its difference already sent (later rules follow it). */
 bool mob_sync_may_send(const struct mob_app *m, unsigned site);

@@ -46,6 +46,34 @@ void mob_sync_set(struct mob_app *m, unsigned site, enum mob_sync_state state, c
     }
 }
 
+/* A switch that lags with no update to reveal that it answers again (a
+ * refused rule, a reconciliation that timed out) is read back now and
+ * then: once it takes the difference, it is in sync again. */
+#define LAG_RECHECK_S 10.0
+
+void mob_recheck_lagging(struct mob_app *m)
+{
+    double now = time_wall();
+    for (unsigned i = 0; i < m->cfg->n_sites; i++) {
+        struct mob_site_sync *sy = &m->sync[i];
+        if (sy->state == MOB_SYNC_RECONCILING && !sy->compared &&
+            now - sy->since > 3 * LAG_RECHECK_S) {
+            /* Its flows never came back: updates go to it again meanwhile. */
+            mob_sync_set(m, i, MOB_SYNC_LAGGING, "reconciliation: its flows were not sent");
+            continue;
+        }
+        if (sy->state != MOB_SYNC_LAGGING || now - sy->last_check < LAG_RECHECK_S ||
+            now - sy->since < LAG_RECHECK_S) {
+            continue;
+        }
+        struct mf_switch *sw = core_find_switch(m->core, m->cfg->sites[i].dpid);
+        if (sw) {
+            sy->last_check = now;
+            mob_reconcile_start(m, sw, i);
+        }
+    }
+}
+
 bool mob_sync_may_send(const struct mob_app *m, unsigned site)
 {
     const struct mob_site_sync *sy = &m->sync[site];

@@ -565,14 +565,17 @@ static void phase_batch_done(struct mf_switch *sw, const struct sw_batch_result 
          * right now, not only when it reconnects. */
         mob_reconcile_start(m, sw, (unsigned)site);
     }
-    /* A switch that went away is brought up to date when it returns. */
+    /* A switch that went away is brought up to date when it returns; the
+     * timeline records only barriers that did come back. */
+    bool answered = r->status == SW_BATCH_OK || r->status == SW_BATCH_ERRORS;
     if (live) {
         static const enum mob_step barrier_step[] = {
             [PH_RECEIVING] = MOB_STEP_RECEIVING_BARRIER,
             [PH_SENDING] = MOB_STEP_SENDING_BARRIER,
             [PH_CLEANUP] = MOB_STEP_CLEANUP_BARRIER,
         };
-        if (phase == PH_RECEIVING || phase == PH_SENDING || phase == PH_CLEANUP) {
+        if (answered &&
+            (phase == PH_RECEIVING || phase == PH_SENDING || phase == PH_CLEANUP)) {
             mob_update_event(u, barrier_step[phase], dpid);
         }
         if (--u->pending == 0) {

@@ -72,7 +72,11 @@ static void on_switch_down(struct mf_app *app, struct mf_switch *sw)
         /* Its open batch fails now (the connection is closing), while the
          * switch still exists: its updates' phases count it as answered. */
         mob_tx_flush_site(m, (unsigned)site);
-        mob_sync_set(m, (unsigned)site, MOB_SYNC_DOWN, "disconnected");
+        struct mob_site_sync *sy = &m->sync[site];
+        char why[sizeof sy->why];
+        snprintf(why, sizeof why, "disconnected%s%.40s", sy->state == MOB_SYNC_LAGGING ?
+                 " while lagging: " : "", sy->state == MOB_SYNC_LAGGING ? sy->why : "");
+        mob_sync_set(m, (unsigned)site, MOB_SYNC_DOWN, why);
     }
     mob_reconcile_switch_down(m, sw);
 }
@@ -144,6 +148,7 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
     struct mob_app *m = arg;
     mob_guard_tick(m);
     mob_resume_try(m);
+    mob_recheck_lagging(m);
     for (unsigned i = 0; i < m->topo.n_sites; i++) {
         if (m->topo.sites[i].gw_mac_known) {
             continue;
