@@ -406,18 +406,20 @@ def main():
     q = load(os.path.join(b, "qemu", "qemu.json"))
     peers = load(os.path.join(b, "peers.json"))
     flood = load(os.path.join(b, "flood.json"))
+    # Each section is computed only if it is written (--only leaves the
+    # others, whose results may be absent or from another run, alone).
     sections = {
-        "machine": machine(),
-        "targets": targets(results, dis, q, peers),
-        "update": update_table(results),
-        "mass": mass_table(results),
-        "setup": setup_table(results),
-        "flood": flood_text(flood),
-        "disruption": disruption_table(dis),
-        "wan": disruption_table(wan, wan=True),
-        "floor": floor_text(dis),
-        "qemu": qemu_table(q),
-        "peers": peers_table(peers),
+        "machine": lambda: machine(),
+        "targets": lambda: targets(results, dis, q, peers),
+        "update": lambda: update_table(results),
+        "mass": lambda: mass_table(results),
+        "setup": lambda: setup_table(results),
+        "flood": lambda: flood_text(flood),
+        "disruption": lambda: disruption_table(dis),
+        "wan": lambda: disruption_table(wan, wan=True),
+        "floor": lambda: floor_text(dis),
+        "qemu": lambda: qemu_table(q),
+        "peers": lambda: peers_table(peers),
     }
     if a.only:
         want = a.only.split(",")
@@ -426,6 +428,7 @@ def main():
             print("bench-report: no section %s" % ", ".join(unknown), file=sys.stderr)
             return 1
         sections = {n: sections[n] for n in want}
+    sections = {n: make() for n, make in sections.items()}
     doc = open(a.doc).read()
     new = doc
     for name, text in sections.items():
