@@ -191,9 +191,3 @@ void mob_guard_free(struct mob_app *m)
     free(m->bucket_overflow);
     m->bucket_overflow = NULL;
 }
-
-size_t mob_guard_bytes(const struct mob_app *m)
-{
-    size_t per_moves = sizeof(struct mob_moves) + m->cfg->guard.damping_moves * sizeof(uint64_t);
-    return HASH_CNT(hh, m->moves) * per_moves + HASH_CNT(hh, m->buckets) * sizeof(struct mob_bucket);
-}

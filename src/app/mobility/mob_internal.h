@@ -362,8 +362,6 @@ void mob_guard_note_move(struct mob_app *m, const struct mob_binding *b);
 /* Forgets what no longer counts; on the app's tick. */
 void mob_guard_tick(struct mob_app *m);
 void mob_guard_free(struct mob_app *m);
-/* The heap both tables hold now. */
-size_t mob_guard_bytes(const struct mob_app *m);
 
 /* mob_resume.c - a move is on disk from its start to its end; one a crash
  * interrupted is resumed (probed again at the port it announced itself on)
