@@ -457,6 +457,80 @@ static void test_bad_rows(void **state)
     mob_store_close(st);
 }
 
+/* Moves read back by mob_store_load_moves(). */
+struct loaded_moves {
+    unsigned n;
+    struct mob_stored_move v[8];
+};
+
+static void move_cb(void *arg, const struct mob_stored_move *mv)
+{
+    struct loaded_moves *l = arg;
+    assert_true(l->n < 8);
+    l->v[l->n++] = *mv;
+}
+
+static int load_moves(struct mob_store *st, struct loaded_moves *l)
+{
+    memset(l, 0, sizeof *l);
+    return mob_store_load_moves(st, move_cb, l);
+}
+
+static struct mob_stored_move move_of(uint32_t hoa, const char *site, uint32_t port,
+                                      uint32_t epoch)
+{
+    struct mob_stored_move mv;
+    memset(&mv, 0, sizeof mv);
+    mv.hoa = hoa;
+    snprintf(mv.site, sizeof mv.site, "%s", site);
+    mv.port = port;
+    mv.epoch = epoch;
+    return mv;
+}
+
+/* Moves written in one transaction, replaced by HoA, deleted; a completed
+ * binding takes its move with it in one transaction; all of it survives a
+ * process that dies without closing. */
+static void test_moves(void **state)
+{
+    struct fixture *f = *state;
+    struct mob_stored_binding a =
+        row(1, IP(10, 1, 0, 10), "52:54:00:12:34:56", true, "site2", IP(10, 2, 0, 200), 1);
+    struct mob_stored_move v[3] = {move_of(a.hoa, "site2", 10, 1),
+                                   move_of(IP(10, 1, 0, 11), "site3", 11, 4),
+                                   move_of(IP(10, 1, 0, 12), "site3", 12, 2)};
+    fflush(NULL);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        struct mob_store *st = mob_store_open(f->path, false);
+        bool ok = st && mob_store_put_moves(st, v, 3) &&
+                  mob_store_put_moves(st, &(struct mob_stored_move){v[1].hoa, "site1", 13, 5}, 1) &&
+                  mob_store_delete_move(st, v[2].hoa) && mob_store_put_settled(st, &a);
+        _exit(ok ? 0 : 1); /* no close, no checkpoint */
+    }
+    int status = 0;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+    struct mob_store *st = mob_store_open(f->path, false);
+    assert_non_null(st);
+    struct loaded_moves lm;
+    assert_int_equal(load_moves(st, &lm), 1); /* settled and deleted ones gone */
+    assert_int_equal(lm.v[0].hoa, v[1].hoa);
+    assert_string_equal(lm.v[0].site, "site1"); /* replaced by HoA */
+    assert_int_equal(lm.v[0].port, 13);
+    assert_int_equal(lm.v[0].epoch, 5);
+    struct loaded l;
+    assert_int_equal(load(st, &l), 1);
+    assert_same_binding(&l.b[0], &a);
+    /* Deleting a move that is not there is no error. */
+    assert_true(mob_store_delete_move(st, v[2].hoa));
+    assert_true(mob_store_put_moves(st, v, 0));
+    assert_int_equal(load_moves(st, &lm), 1);
+    mob_store_close(st);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -470,6 +544,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_wal_mode, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_paths, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_rows, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_moves, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,4 +1,5 @@
-/* mob_store.h - bindings and MoA allocations on disk (SQLite, WAL).
+/* mob_store.h - bindings, MoA allocations and moves in flight on disk
+ * (SQLite, WAL).
  *
  * A binding is written before its update is reported complete; on start the
  * daemon reads them back. WAL with synchronous=NORMAL survives a crash of the
