@@ -161,10 +161,14 @@ static bool vouched(const struct mob_update *u)
 static void phase_batch_done(struct mf_switch *sw, const struct sw_batch_result *r, void *arg,
                              int tag);
 
-/* A batch's tag: the phase, and which re-send of it this is. */
-#define TAG(phase, attempt) ((phase) | (attempt) << 8)
+/* A batch's tag: the phase, which re-send of it this is, and the site (a
+ * lookup by dpid per barrier would cost O(sites) each, O(sites^2) an
+ * update). */
+_Static_assert(MOB_MAX_SITES <= 1 << 15, "a site index fits in a tag");
+#define TAG(phase, attempt, site) ((int)((phase) | (attempt) << 8 | (unsigned)(site) << 16))
 #define TAG_PHASE(tag) ((tag) & 0xff)
-#define TAG_ATTEMPT(tag) ((unsigned)(tag) >> 8)
+#define TAG_ATTEMPT(tag) (((unsigned)(tag) >> 8) & 0xff)
+#define TAG_SITE(tag) ((unsigned)(tag) >> 16)
 
 void mob_emit_into_batch(void *arg, const struct of_flow_mod *fm)
 {
@@ -197,7 +201,7 @@ static void send_to_switch(struct mob_update *u, struct mf_switch *sw, unsigned 
     rules(u, site, pl, mob_emit_into_batch, &e);
     u->refs++;
     u->pending++;
-    mob_tx_end(m, site, &e, phase_batch_done, u, TAG(phase, attempt));
+    mob_tx_end(m, site, &e, phase_batch_done, u, TAG(phase, attempt, site));
     if (phase == PH_CLEANUP && u->stale_overflow) {
         /* Superseded attempts the update lost count of may have left rules
          * that only a comparison of the switch's flows finds; it reads
@@ -507,7 +511,7 @@ static bool retry_later(struct mob_update *u, struct mf_switch *sw, unsigned sit
             u->id, (unsigned long long)sw_get_info(sw)->dpid,
             r->status == SW_BATCH_TIMEOUT ? "did not confirm the rules" : "refused rules",
             delay, attempt + 1, g->retries);
-    mob_retry_schedule(u, site, TAG(TAG_PHASE(tag), attempt + 1), delay);
+    mob_retry_schedule(u, site, TAG(TAG_PHASE(tag), attempt + 1, site), delay);
     return true;
 }
 
@@ -543,10 +547,10 @@ static void phase_batch_done(struct mf_switch *sw, const struct sw_batch_result 
     struct mob_app *m = u->app;
     int phase = TAG_PHASE(tag);
     uint64_t dpid = sw_get_info(sw)->dpid;
-    int site = mob_site_index(m, dpid);
+    unsigned site = TAG_SITE(tag);
     bool live = !u->aborted && !u->failed && phase == u->phase;
     bool fault = r->status == SW_BATCH_ERRORS || r->status == SW_BATCH_TIMEOUT;
-    if (live && fault && site >= 0 && retry_later(u, sw, (unsigned)site, tag, r)) {
+    if (live && fault && retry_later(u, sw, site, tag, r)) {
         mob_update_unref(u); /* the retry holds its own reference */
         return;
     }
@@ -557,13 +561,12 @@ static void phase_batch_done(struct mf_switch *sw, const struct sw_batch_result 
                 r->errors[0].code);
         u->switch_errors += r->n_errors;
     }
-    if (live && fault && site >= 0) {
-        give_up_on_switch(u, sw, (unsigned)site, r);
-    } else if (r->status == SW_BATCH_OK && site >= 0 &&
-               m->sync[site].state == MOB_SYNC_LAGGING) {
+    if (live && fault) {
+        give_up_on_switch(u, sw, site, r);
+    } else if (r->status == SW_BATCH_OK && m->sync[site].state == MOB_SYNC_LAGGING) {
         /* It confirms rules again: what it missed is read back and put
          * right now, not only when it reconnects. */
-        mob_reconcile_start(m, sw, (unsigned)site);
+        mob_reconcile_start(m, sw, site);
     }
     /* A switch that went away is brought up to date when it returns; the
      * timeline records only barriers that did come back. */
