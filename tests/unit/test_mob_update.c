@@ -1150,7 +1150,7 @@ static void test_damping_refuses_a_node_that_moves_too_often(void **state)
  * as usual meanwhile. */
 static void test_rate_limit_is_per_port(void **state)
 {
-    fx.cfg.guard.trigger_rate = 10;
+    fx.cfg.guard.trigger_rate = 1; /* one token a second: a slow run (valgrind) refills none */
     fx.cfg.guard.trigger_burst = 5;
     uint8_t f[64];
     size_t n = pkt_build_rarp(f, sizeof f, (struct eth_addr){{0x02, 0xba, 0xd0, 0, 0, 1}});
@@ -1159,7 +1159,7 @@ static void test_rate_limit_is_per_port(void **state)
     }
     pump(50);
     uint64_t limited = fx.m->counters[MOB_C_REJECT_RATE_LIMITED];
-    assert_true(limited >= 94 && limited <= 95); /* 5 of burst, maybe 1 refilled */
+    assert_true(limited >= 94 && limited <= 95); /* 5 of burst, at most 1 refilled */
     assert_int_equal(fx.m->counters[MOB_C_REJECT_UNKNOWN_MAC], 100 - limited);
     move_to(1); /* port 10 of the same switch */
     assert_int_equal(node()->state, MOB_AWAY);
